@@ -1,0 +1,3 @@
+"""irpatrol: infrared inspection of substation and distribution equipment."""
+
+__version__ = "0.1.0"

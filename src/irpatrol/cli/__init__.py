@@ -1,0 +1,15 @@
+"""Command-line interface: ``irpatrol <command>``.
+
+A package rather than one ``cli.py``: one module per command family keeps each
+small (as rasterio's ``rio`` does), and the group lives in :mod:`irpatrol.cli.app`.
+"""
+
+from irpatrol.cli.app import ExitStatus, cli
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+__all__ = ["ExitStatus", "cli", "main"]

@@ -1,0 +1,73 @@
+"""The ``irpatrol`` command group, exit codes and the one place errors become messages.
+
+The CLI is a thin shell over the library: each command module parses options,
+calls library functions and prints.  Library errors become one line on stderr and
+a non-zero exit status here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from irpatrol import __version__
+from irpatrol.errors import (
+    DataFileError,
+    FileAccessError,
+    FormatError,
+    IrpatrolError,
+    ParameterError,
+)
+
+
+class ExitStatus(enum.IntEnum):
+    """Process exit codes of the ``irpatrol`` command."""
+
+    SUCCESS = 0
+    ERROR = 1
+    USAGE = 2
+    BAD_INPUT = 3
+    """A file could not be read as thermal data (unsupported, corrupt, absurd constants)."""
+    PARTIAL = 4
+    """A batch finished but some files failed; they are listed at the end."""
+    BAD_DATA_FILE = 5
+    """A rule pack, points file or other data file is malformed."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exit_code_for(exc: IrpatrolError) -> ExitStatus:
+    """The exit status a library error maps to."""
+    if isinstance(exc, FormatError | FileAccessError):
+        return ExitStatus.BAD_INPUT
+    if isinstance(exc, DataFileError):
+        return ExitStatus.BAD_DATA_FILE
+    if isinstance(exc, ParameterError):
+        return ExitStatus.USAGE
+    return ExitStatus.ERROR
+
+
+def handle_errors(func: F) -> F:
+    """Run a command; an :class:`IrpatrolError` prints one line to stderr and exits non-zero."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IrpatrolError as exc:
+            click.echo(f"irpatrol: error: {exc}", err=True)
+            sys.exit(int(exit_code_for(exc)))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="irpatrol")
+def cli() -> None:
+    """irpatrol: read radiometric thermal images, measure, find and grade defects."""

@@ -1,0 +1,1 @@
+"""Hot spots, comparisons, rule packs and grading (pure core)."""

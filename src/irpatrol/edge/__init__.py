@@ -1,0 +1,1 @@
+"""edge layer (reserved; later issues fill it)."""

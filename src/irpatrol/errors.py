@@ -1,0 +1,117 @@
+"""The one error hierarchy of irpatrol.
+
+Every error the library raises on purpose derives from :class:`IrpatrolError`.
+Leaves also inherit the builtin a caller would expect (``ValueError`` for bad
+data, ``OSError`` for files that cannot be read), so ``except ValueError`` keeps
+working.  Messages name the file or parameter and say what was expected.
+
+This module imports nothing from irpatrol, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IrpatrolError(Exception):
+    """Root of every error raised on purpose by irpatrol."""
+
+
+class ParameterError(IrpatrolError, ValueError):
+    """A function argument is out of its valid domain.
+
+    ``parameter`` is the argument's name, ``value`` what was given.
+    """
+
+    def __init__(self, parameter: str, value: object, expected: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        super().__init__(f"`{parameter}` must be {expected}, got {value!r}")
+
+
+class FormatError(IrpatrolError, ValueError):
+    """A file could not be read as thermal data.
+
+    ``path`` names the file (or ``<bytes>`` for in-memory data), ``detail`` says
+    what is wrong, and ``offset`` is the byte offset where known.
+    """
+
+    def __init__(self, path: str | Path | None, detail: str, *, offset: int | None = None) -> None:
+        self.path = str(path) if path is not None else "<bytes>"
+        self.detail = detail
+        self.offset = offset
+        where = f" (at byte {offset})" if offset is not None else ""
+        super().__init__(f"{self.path}: {detail}{where}")
+
+
+class UnsupportedFormatError(FormatError):
+    """The file is readable but not a radiometric format irpatrol supports.
+
+    Raised for non-radiometric JPEGs, DJI R-JPEG (not yet supported), palette
+    JPEGs with proprietary trailers, and unknown files.
+    """
+
+
+class CorruptFileError(FormatError):
+    """The file claims a supported format but its structure is broken or truncated."""
+
+
+class CalibrationError(FormatError):
+    """A file's calibration constants are absent or physically absurd.
+
+    ``field`` names the constant (e.g. ``PlanckR1``).
+    """
+
+    def __init__(
+        self, path: str | Path | None, field: str, value: object, expected: str
+    ) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(path, f"calibration constant {field}={value!r} is absurd: expected {expected}")
+
+
+class FileAccessError(IrpatrolError, OSError):
+    """A file or folder could not be opened, read or written."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        self.path = str(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail}")
+
+
+class DataFileError(IrpatrolError, ValueError):
+    """A configuration or data file (rule pack, points file, settings) is malformed.
+
+    ``path``, ``line`` (1-based, where known) and ``field`` locate the problem.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        detail: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else "<data>"
+        self.line = line
+        self.field = field
+        self.detail = detail
+        loc = self.path
+        if line is not None:
+            loc += f":{line}"
+        fld = f" field `{field}`:" if field else ""
+        super().__init__(f"{loc}:{fld} {detail}")
+
+
+class RulePackError(DataFileError):
+    """A rule pack (grading table) is malformed."""
+
+
+class PointsFileError(DataFileError):
+    """An inspection-points file is malformed."""
+
+
+class AnalysisError(IrpatrolError, ValueError):
+    """An analysis could not be carried out on the given data (e.g. alignment failed)."""

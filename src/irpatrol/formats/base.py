@@ -1,0 +1,308 @@
+"""The reader contract: identify from a prefix, parse headers, decode pixels lazily.
+
+A reader module exposes a :class:`FormatReader`: ``accept(prefix)`` looks at the
+first bytes only; ``open(source)`` parses headers and metadata and returns a
+:class:`ThermalFile` whose frames decode their pixels only when asked.
+
+Every low-level parsing accident (``struct.error``, ``IndexError``, a codec error
+...) is turned into :class:`~irpatrol.errors.CorruptFileError` naming the file, in
+exactly one place: :func:`funnel`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from irpatrol.errors import (
+    CalibrationError,
+    CorruptFileError,
+    FileAccessError,
+    FormatError,
+    IrpatrolError,
+    ParameterError,
+)
+from irpatrol.thermal.radiometry import Calibration, Thermogram, thermogram_from_raw
+
+MAX_PIXELS = 64_000_000
+"""Largest frame (pixels) a reader will allocate; larger headers are corrupt."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraIdentity:
+    """Who made the image: make, model, serial number, lens and firmware where known."""
+
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    lens: str | None = None
+    software: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeoPosition:
+    """A position in WGS-84 degrees; altitude in m above sea level where known."""
+
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameInfo:
+    """Header-level facts about one frame, read without decoding pixels.
+
+    ``raw_encoding`` says how raw counts are stored (``"uint16-le"``,
+    ``"uint16-be"``, ``"png"``, ``"png-be"``, ``"jpeg-ls"``) or is ``None`` for
+    formats that store temperatures directly; ``calibration`` is ``None`` then too.
+    ``extra`` holds further numeric or text facts (frame rate, field of view ...),
+    ``warnings`` non-fatal problems met while reading metadata.
+    """
+
+    width: int
+    height: int
+    raw_encoding: str | None
+    camera: CameraIdentity = field(default_factory=CameraIdentity)
+    captured_at: datetime | None = None
+    gps: GeoPosition | None = None
+    calibration: Calibration | None = None
+    has_visible_image: bool = False
+    extra: dict[str, float | int | str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+RawLoader = Callable[[], npt.NDArray[np.uint16]]
+TempLoader = Callable[[], npt.NDArray[np.float32]]
+BytesLoader = Callable[[], bytes | None]
+
+
+@contextlib.contextmanager
+def funnel(path: str | Path | None) -> Iterator[None]:
+    """Turn any non-irpatrol exception raised inside into :class:`CorruptFileError`.
+
+    Parsing code inside may fail in many low-level ways on damaged input; callers
+    of the library only ever see :mod:`irpatrol.errors`.
+    """
+    try:
+        yield
+    except IrpatrolError:
+        raise
+    except MemoryError as exc:
+        raise CorruptFileError(path, "structure asks for more memory than is available") from exc
+    except Exception as exc:  # the single funnel: any parse accident means a damaged file
+        raise CorruptFileError(path, f"damaged data ({type(exc).__name__}: {exc})") from exc
+
+
+class ThermalFrame:
+    """One thermal frame: header facts now, pixels on demand.
+
+    Raw-count formats give :meth:`raw` and compute temperatures through the
+    calibration, with overridable measurement parameters; temperature formats give
+    temperatures directly and refuse overrides.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        index: int,
+        info: FrameInfo,
+        raw_loader: RawLoader | None = None,
+        temp_loader: TempLoader | None = None,
+        visible_loader: BytesLoader | None = None,
+    ) -> None:
+        if (raw_loader is None) == (temp_loader is None):
+            msg = "a frame needs exactly one of raw_loader and temp_loader"
+            raise TypeError(msg)
+        self.source = source
+        self.index = index
+        self.info = info
+        self._raw_loader = raw_loader
+        self._temp_loader = temp_loader
+        self._visible_loader = visible_loader
+        self._raw: npt.NDArray[np.uint16] | None = None
+
+    def __repr__(self) -> str:
+        return f"<ThermalFrame {self.source}#{self.index} {self.info.width}x{self.info.height}>"
+
+    @property
+    def has_raw(self) -> bool:
+        """True when the frame stores raw counts (and so takes parameter overrides)."""
+        return self._raw_loader is not None
+
+    def raw(self) -> npt.NDArray[np.uint16]:
+        """Raw counts, uint16 (rows, cols), exactly as the camera stored them."""
+        if self._raw_loader is None:
+            raise FormatError(self.source, "this format stores temperatures, not raw counts")
+        if self._raw is None:
+            with funnel(self.source):
+                raw = self._raw_loader()
+            if raw.shape != (self.info.height, self.info.width):
+                raise CorruptFileError(
+                    self.source,
+                    f"raw frame is {raw.shape[1]}x{raw.shape[0]} pixels but the header says "
+                    f"{self.info.width}x{self.info.height}",
+                )
+            self._raw = raw
+        return self._raw
+
+    def thermogram(
+        self,
+        *,
+        emissivity: float | None = None,
+        distance_m: float | None = None,
+        reflected_temp_k: float | None = None,
+        atmospheric_temp_k: float | None = None,
+        window_temp_k: float | None = None,
+        window_transmission: float | None = None,
+        relative_humidity: float | None = None,
+    ) -> Thermogram:
+        """Temperatures in °C with a validity mask; any measurement parameter overridable.
+
+        Overrides: ``emissivity`` (0..1], ``distance_m`` (m), ``reflected_temp_k``,
+        ``atmospheric_temp_k``, ``window_temp_k`` (K), ``window_transmission`` (0..1],
+        ``relative_humidity`` (fraction 0..1).  ``None`` keeps the file's value.
+        """
+        overrides = {
+            "emissivity": emissivity,
+            "distance_m": distance_m,
+            "reflected_temp_k": reflected_temp_k,
+            "atmospheric_temp_k": atmospheric_temp_k,
+            "window_temp_k": window_temp_k,
+            "window_transmission": window_transmission,
+            "relative_humidity": relative_humidity,
+        }
+        if self._temp_loader is not None:
+            if any(v is not None for v in overrides.values()):
+                raise ParameterError(
+                    "overrides", {k: v for k, v in overrides.items() if v is not None},
+                    f"none: {self.source} stores temperatures, not raw counts",
+                )
+            with funnel(self.source):
+                temps = self._temp_loader()
+            valid = np.isfinite(temps)
+            n_nan = int(valid.size - np.count_nonzero(valid))
+            return Thermogram(temps, valid, n_nan, 0, 0)
+        cal = self.info.calibration
+        if cal is None:
+            raise CalibrationError(self.source, "CameraInfo", None, "a calibration record")
+        try:
+            cal_file = cal.with_params()
+            cal_file.validate()
+        except ParameterError as exc:
+            raise CalibrationError(self.source, exc.parameter, exc.value, exc.expected) from exc
+        calibration = cal.with_params(**overrides)
+        calibration.params.validate()
+        return thermogram_from_raw(self.raw(), calibration=calibration)
+
+    def celsius(self, **overrides: float | None) -> npt.NDArray[np.float32]:
+        """Temperatures in °C (float32, rows × cols); see :meth:`thermogram` for overrides."""
+        return self.thermogram(**overrides).celsius  # type: ignore[arg-type]
+
+    def visible_image(self) -> bytes | None:
+        """The embedded visible-light photo (JPEG bytes), or ``None`` when absent."""
+        if self._visible_loader is None:
+            return None
+        with funnel(self.source):
+            return self._visible_loader()
+
+
+class ThermalFile:
+    """An opened thermal file: one or many frames, walked lazily.
+
+    ``format_name`` is a short id (``"flir-rjpeg"``, ``"flir-seq"`` ...).  Use as a
+    context manager, or call :meth:`close`, to release a memory map.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        format_name: str,
+        frames: Callable[[], Iterator[ThermalFrame]],
+        closer: Callable[[], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.format_name = format_name
+        self._frames = frames
+        self._closer = closer
+        self._first: ThermalFrame | None = None
+
+    def __enter__(self) -> ThermalFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<ThermalFile {self.path} {self.format_name}>"
+
+    def close(self) -> None:
+        """Release the underlying file or memory map."""
+        if self._closer is not None:
+            self._closer()
+            self._closer = None
+
+    def frames(self) -> Iterator[ThermalFrame]:
+        """Iterate the frames in file order, parsing each header as it is reached."""
+        it = self._frames()
+        while True:
+            with funnel(self.path):
+                frame = next(it, None)
+            if frame is None:
+                return
+            yield frame
+
+    def first_frame(self) -> ThermalFrame:
+        """The first frame (the only one for still images)."""
+        if self._first is None:
+            frame = next(self.frames(), None)
+            if frame is None:
+                raise CorruptFileError(self.path, "holds no thermal frame")
+            self._first = frame
+        return self._first
+
+    def frame_count(self) -> int:
+        """Number of frames, counted from headers only."""
+        return sum(1 for _ in self.frames())
+
+
+class FormatReader(Protocol):
+    """A file-format plugin."""
+
+    name: str
+    extensions: tuple[str, ...]
+
+    def accept(self, prefix: bytes) -> bool:
+        """Cheap identification from the first bytes of a file."""
+        ...
+
+    def open(self, data: bytes | mmap.mmap, *, path: str) -> ThermalFile:
+        """Parse headers and metadata; decode nothing."""
+        ...
+
+
+def check_dimensions(path: str, width: int, height: int, *, what: str = "frame") -> None:
+    """Refuse absurd frame sizes before anything is allocated."""
+    if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+        raise CorruptFileError(path, f"{what} size {width}x{height} is not a plausible image size")
+
+
+def read_source(path: str | Path) -> bytes:
+    """Read a whole file, translating OS errors into :class:`FileAccessError`."""
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError as exc:
+        raise FileAccessError(path, "is a folder, not a file") from exc
+    except FileNotFoundError as exc:
+        raise FileAccessError(path, "no such file") from exc
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot be read ({exc.strerror or exc})") from exc

@@ -1,0 +1,305 @@
+"""FLIR FFF container: header, record directory, CameraInfo, RawData, GPS, visible photo.
+
+Layout (facts from ExifTool's FLIR tables and the sample files):
+
+* header, 64 bytes: ``"FFF\\0"``, creator (16 bytes), uint32 version (100/101),
+  uint32 directory offset, uint32 record count, reserved, checksum.  Byte order is
+  not fixed: it is the order in which the version reads 100 or 101.
+* directory: 32-byte entries ``uint16 type, uint16 subtype, uint32 version,
+  uint32 index, uint32 offset, uint32 length, ...``; offsets from the FFF start.
+* records used: 1 RawData, 14 embedded visible photo, 32 CameraInfo, 43 GPS.
+  RawData and CameraInfo start with a uint16 ``2`` and the frame width/height in
+  the record's own byte order; that order decides how pixels are read.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import numpy.typing as npt
+
+from irpatrol.errors import CorruptFileError, UnsupportedFormatError
+from irpatrol.formats.base import CameraIdentity, GeoPosition, check_dimensions
+from irpatrol.thermal.radiometry import (
+    AtmosphereConstants,
+    Calibration,
+    ObjectParameters,
+    PlanckConstants,
+)
+
+MAGIC = b"FFF\0"
+HEADER_SIZE = 64
+ENTRY_SIZE = 32
+_VERSIONS = (100, 101)
+_MAX_RECORDS = 4096
+
+REC_RAW = 1
+REC_VISIBLE = 14
+REC_CAMERA_INFO = 32
+REC_GPS = 43
+
+RAW_BARE = 2
+RAW_PNG = 3
+RAW_JPEG_LS = 4
+
+
+@dataclass(frozen=True)
+class Record:
+    """One directory entry; ``offset`` is absolute in the buffer."""
+
+    type: int
+    subtype: int
+    version: int
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class FffBlock:
+    """A parsed FFF header and directory starting at ``start`` in a buffer."""
+
+    start: int
+    creator: str
+    byte_order: str
+    version: int
+    records: tuple[Record, ...]
+    end: int
+
+    def find(self, rec_type: int) -> Record | None:
+        """The first non-empty record of this type."""
+        for rec in self.records:
+            if rec.type == rec_type and rec.length > 0:
+                return rec
+        return None
+
+
+def parse_block(buf: bytes | memoryview, start: int, *, path: str) -> FffBlock:
+    """Parse the FFF header and directory at ``start``; check every record lies inside ``buf``."""
+    size = len(buf)
+    if start + HEADER_SIZE > size:
+        raise CorruptFileError(path, "FFF header truncated", offset=start)
+    if bytes(buf[start : start + 4]) != MAGIC:
+        raise CorruptFileError(path, "missing FFF magic", offset=start)
+    creator = bytes(buf[start + 4 : start + 20]).split(b"\0", 1)[0].decode("latin-1")
+    for bo in (">", "<"):
+        version, dir_off, count = struct.unpack_from(bo + "III", buf, start + 20)
+        if version in _VERSIONS:
+            break
+    else:
+        raise UnsupportedFormatError(
+            path, f"FFF version {version} is not one irpatrol knows (expected 100 or 101)", offset=start + 20
+        )
+    if count > _MAX_RECORDS:
+        raise CorruptFileError(path, f"FFF directory claims {count} records", offset=start + 28)
+    dir_start = start + dir_off
+    dir_end = dir_start + count * ENTRY_SIZE
+    if dir_off < HEADER_SIZE or dir_end > size:
+        raise CorruptFileError(
+            path, f"FFF record directory ({count} entries at +{dir_off}) lies outside the data", offset=start
+        )
+    records: list[Record] = []
+    end = dir_end
+    for i in range(count):
+        rtype, sub, ver, _idx, off, length = struct.unpack_from(bo + "HHIIII", buf, dir_start + i * ENTRY_SIZE)
+        if rtype == 0 or length == 0:
+            continue
+        abs_off = start + off
+        if abs_off + length > size:
+            raise CorruptFileError(
+                path,
+                f"FFF record type {rtype} (+{off}, {length} bytes) runs past the end of the data: truncated file",
+                offset=abs_off,
+            )
+        records.append(Record(rtype, sub, ver, abs_off, length))
+        end = max(end, abs_off + length)
+    return FffBlock(start, creator, bo, version, tuple(records), end)
+
+
+def record_order(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[str, int, int]:
+    """Byte order, width and height of a CameraInfo/RawData record, from its own header."""
+    if rec.length < 32:
+        raise CorruptFileError(path, f"FFF record type {rec.type} is only {rec.length} bytes", offset=rec.offset)
+    for bo in ("<", ">"):
+        tag, width, height = struct.unpack_from(bo + "HHH", buf, rec.offset)
+        if tag == 2:
+            return bo, width, height
+    raise CorruptFileError(
+        path, f"FFF record type {rec.type} does not start with the expected tag 2", offset=rec.offset
+    )
+
+
+def _f32(buf: bytes | memoryview, pos: int, bo: str) -> float:
+    return float(struct.unpack_from(bo + "f", buf, pos)[0])
+
+
+def _text(buf: bytes | memoryview, pos: int, n: int) -> str | None:
+    raw = bytes(buf[pos : pos + n]).split(b"\0", 1)[0]
+    text = raw.decode("latin-1").strip()
+    return text if text and text.isprintable() else None
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """The decoded CameraInfo record (type 32)."""
+
+    width: int
+    height: int
+    calibration: Calibration
+    camera: CameraIdentity
+    captured_at: datetime | None
+    extra: dict[str, float | int | str]
+
+
+def parse_camera_info(buf: bytes | memoryview, rec: Record, *, path: str) -> CameraInfo:
+    """Decode CameraInfo: Planck and atmosphere constants, object parameters, identity, time.
+
+    Offsets follow ExifTool's FLIR CameraInfo table; all values in the file are K, m,
+    ratios and counts.
+    """
+    bo, width, height = record_order(buf, rec, path=path)
+    if rec.length < 0x340:
+        raise CorruptFileError(
+            path, f"CameraInfo record is {rec.length} bytes, shorter than the 832 the constants need",
+            offset=rec.offset,
+        )
+    o = rec.offset
+
+    def f(off: int) -> float:
+        return _f32(buf, o + off, bo)
+
+    planck = PlanckConstants(
+        r1=f(0x58), r2=f(0x30C), b=f(0x5C), f=f(0x60),
+        o=float(struct.unpack_from(bo + "i", buf, o + 0x308)[0]),
+    )
+    atmosphere = AtmosphereConstants(alpha1=f(0x70), alpha2=f(0x74), beta1=f(0x78), beta2=f(0x7C), x=f(0x80))
+    params = ObjectParameters(
+        emissivity=f(0x20),
+        distance_m=f(0x24),
+        reflected_temp_k=f(0x28),
+        atmospheric_temp_k=f(0x2C),
+        window_temp_k=f(0x30),
+        window_transmission=f(0x34),
+        relative_humidity=f(0x3C),
+    )
+    tmax, tmin = f(0x90), f(0x94)
+    temp_range = (tmin, tmax) if math.isfinite(tmin) and math.isfinite(tmax) and 0 < tmin < tmax else None
+    rmin, rmax = struct.unpack_from(bo + "HH", buf, o + 0x310)
+    raw_range = (int(rmin), int(rmax)) if rmax > rmin else None
+    calibration = Calibration(
+        planck=planck, atmosphere=atmosphere, params=params, temp_range_k=temp_range, raw_range=raw_range
+    )
+    camera = CameraIdentity(
+        model=_text(buf, o + 0xD4, 32),
+        serial=_text(buf, o + 0x104, 16),
+        software=_text(buf, o + 0x114, 16),
+        lens=_text(buf, o + 0x170, 32),
+    )
+    extra: dict[str, float | int | str] = {
+        "raw_median": int(struct.unpack_from(bo + "H", buf, o + 0x338)[0]),
+        "raw_range": int(struct.unpack_from(bo + "H", buf, o + 0x33C)[0]),
+    }
+    part = _text(buf, o + 0xF4, 16)
+    if part:
+        extra["camera_part_number"] = part
+    fov = f(0x1B4)
+    if math.isfinite(fov) and 0 < fov < 360:
+        extra["field_of_view_deg"] = round(fov, 4)
+    captured_at = None
+    if rec.length >= 0x384 + 10:
+        captured_at = _flir_datetime(buf, o + 0x384, bo)
+    if rec.length >= 0x466:
+        extra["frame_rate"] = int(struct.unpack_from(bo + "H", buf, o + 0x464)[0])
+    return CameraInfo(width, height, calibration, camera, captured_at, extra)
+
+
+def _flir_datetime(buf: bytes | memoryview, pos: int, bo: str) -> datetime | None:
+    """FLIR time stamp: uint32 Unix seconds (UTC), uint32 ms, int16 zone (minutes west of UTC)."""
+    seconds, millis, zone = struct.unpack_from(bo + "IIh", buf, pos)
+    millis &= 0xFFFF
+    if seconds == 0 or millis > 999 or abs(zone) > 14 * 60:
+        return None
+    tz = timezone(timedelta(minutes=-zone))
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(tz) + timedelta(milliseconds=millis)
+
+
+def parse_gps(buf: bytes | memoryview, rec: Record) -> GeoPosition | None:
+    """FLIR GPS record (type 43): valid flag, hemisphere letters, float64 lat/lon, float32 altitude."""
+    if rec.length < 0x24:
+        return None
+    o = rec.offset
+    for bo in ("<", ">"):
+        (valid,) = struct.unpack_from(bo + "I", buf, o)
+        if valid in (0, 1):
+            break
+    if valid != 1:
+        return None
+    lat_ref = bytes(buf[o + 8 : o + 9])
+    lon_ref = bytes(buf[o + 10 : o + 11])
+    lat, lon = struct.unpack_from(bo + "dd", buf, o + 0x10)
+    (alt,) = struct.unpack_from(bo + "f", buf, o + 0x20)
+    if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        return None
+    if lat_ref == b"S" and lat > 0:
+        lat = -lat
+    if lon_ref == b"W" and lon > 0:
+        lon = -lon
+    return GeoPosition(latitude_deg=lat, longitude_deg=lon, altitude_m=float(alt) if math.isfinite(alt) else None)
+
+
+def raw_encoding(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[str, int, int]:
+    """How the RawData record stores pixels, and the frame size from its header."""
+    bo, width, height = record_order(buf, rec, path=path)
+    check_dimensions(path, width, height, what="raw frame")
+    if rec.subtype == RAW_BARE:
+        return ("uint16-le" if bo == "<" else "uint16-be"), width, height
+    if rec.subtype == RAW_PNG:
+        return ("png" if bo == "<" else "png-be"), width, height
+    if rec.subtype == RAW_JPEG_LS:
+        return "jpeg-ls", width, height
+    raise UnsupportedFormatError(path, f"FLIR raw data subtype {rec.subtype} is not supported", offset=rec.offset)
+
+
+def decode_raw(
+    buf: bytes | memoryview, rec: Record, encoding: str, width: int, height: int, *, path: str
+) -> npt.NDArray[np.uint16]:
+    """Decode the RawData record's pixels to uint16 counts (rows, cols)."""
+    body = rec.offset + 32
+    end = rec.offset + rec.length
+    if encoding.startswith("uint16"):
+        need = width * height * 2
+        if end - body < need:
+            raise CorruptFileError(
+                path, f"raw frame needs {need} bytes for {width}x{height}, record holds {end - body}",
+                offset=body,
+            )
+        dtype = "<u2" if encoding == "uint16-le" else ">u2"
+        arr = np.frombuffer(buf, dtype=dtype, count=width * height, offset=body).reshape(height, width)
+        return arr.astype(np.uint16)  # native order, owned copy
+    import imagecodecs
+
+    data = bytes(buf[body:end])
+    if encoding.startswith("png"):
+        if data[:8] != b"\x89PNG\r\n\x1a\n":
+            raise CorruptFileError(path, "raw data record should hold a PNG but does not", offset=body)
+        arr = imagecodecs.png_decode(data)
+        if arr.dtype != np.uint16 or arr.ndim != 2:
+            raise CorruptFileError(
+                path, f"raw PNG is {arr.dtype} with shape {arr.shape}, expected 16-bit greyscale", offset=body
+            )
+        if encoding == "png":  # FLIR writes little-endian samples into a big-endian format
+            arr.byteswap(inplace=True)
+        return arr
+    arr = imagecodecs.jpegls_decode(data)
+    if arr.ndim != 2:
+        raise CorruptFileError(path, f"raw JPEG-LS frame has shape {arr.shape}, expected 2-D", offset=body)
+    return arr.astype(np.uint16, copy=False)
+
+
+def visible_jpeg(buf: bytes | memoryview, rec: Record) -> bytes | None:
+    """The embedded visible photo of record type 14 (JPEG bytes after a 32-byte header)."""
+    data = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
+    return data if data[:2] == b"\xff\xd8" else None

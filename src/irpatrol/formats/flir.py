@@ -1,0 +1,165 @@
+"""FLIR readers: radiometric JPEG (APP1 "FLIR" chunks), bare FFF frames, SEQ and CSQ.
+
+All four hold the same FFF container (see :mod:`irpatrol.formats.fff`).  An R-JPEG
+splits one FFF block over APP1 segments that start ``"FLIR\\0"``, a version byte
+``0x01``, the chunk index and the last index; SEQ/CSQ files are FFF blocks back to
+back, one per frame (CSQ frames hold JPEG-LS raw data).
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from pathlib import Path
+
+from irpatrol.errors import CorruptFileError
+from irpatrol.formats import fff
+from irpatrol.formats.base import CameraIdentity, FrameInfo, ThermalFile, ThermalFrame
+from irpatrol.formats.exif import ExifFacts
+from irpatrol.formats.jpeg import APP1, JpegLayout
+
+FLIR_APP1 = b"FLIR\0"
+_CHUNK_HEADER = 8
+
+
+def flir_chunks(layout: JpegLayout) -> list[tuple[int, int, bytes]]:
+    """The APP1 "FLIR" chunks as (index, last index, payload) in file order."""
+    out = []
+    for seg in layout.app(APP1):
+        p = seg.payload
+        if p[:5] == FLIR_APP1 and len(p) >= _CHUNK_HEADER:
+            out.append((p[6], p[7], p[_CHUNK_HEADER:]))
+    return out
+
+
+def assemble_fff(chunks: list[tuple[int, int, bytes]], *, path: str) -> bytes:
+    """Concatenate FLIR APP1 chunk payloads in index order into one FFF block.
+
+    Raises :class:`CorruptFileError` when a chunk is missing or repeated (a cut file).
+    """
+    last = chunks[0][1]
+    by_index: dict[int, bytes] = {}
+    for index, chunk_last, payload in chunks:
+        if chunk_last != last or index > last:
+            raise CorruptFileError(path, f"FLIR APP1 chunk {index} claims {chunk_last + 1} chunks, others {last + 1}")
+        if index in by_index:
+            raise CorruptFileError(path, f"FLIR APP1 chunk {index} appears twice")
+        by_index[index] = payload
+    missing = [i for i in range(last + 1) if i not in by_index]
+    if missing:
+        raise CorruptFileError(
+            path, f"FLIR APP1 chunks {missing[:5]} of {last + 1} are missing: the file is truncated or cut"
+        )
+    return b"".join(by_index[i] for i in range(last + 1))
+
+
+def frame_from_block(
+    buf: bytes | memoryview | mmap.mmap, block: fff.FffBlock, *, path: str, index: int,
+    exif: ExifFacts | None = None,
+) -> ThermalFrame:
+    """Build a lazy :class:`ThermalFrame` from a parsed FFF block (headers only)."""
+    raw_rec = block.find(fff.REC_RAW)
+    if raw_rec is None:
+        raise CorruptFileError(path, f"FFF frame {index} has no RawData record", offset=block.start)
+    info_rec = block.find(fff.REC_CAMERA_INFO)
+    if info_rec is None:
+        raise CorruptFileError(path, f"FFF frame {index} has no CameraInfo record", offset=block.start)
+    encoding, width, height = fff.raw_encoding(buf, raw_rec, path=path)
+    cam = fff.parse_camera_info(buf, info_rec, path=path)
+    if (cam.width, cam.height) != (width, height):
+        raise CorruptFileError(
+            path, f"RawData says {width}x{height} but CameraInfo says {cam.width}x{cam.height}",
+            offset=raw_rec.offset,
+        )
+    gps_rec = block.find(fff.REC_GPS)
+    gps = fff.parse_gps(buf, gps_rec) if gps_rec is not None else None
+    vis_rec = block.find(fff.REC_VISIBLE)
+    warnings: list[str] = []
+    make = None
+    captured_at = cam.captured_at
+    if exif is not None:
+        make = exif.make
+        gps = exif.gps or gps
+        captured_at = captured_at or exif.captured_at
+        if exif.warning:
+            warnings.append(exif.warning)
+    model = cam.camera.model or (exif.model if exif else None)
+    camera = CameraIdentity(
+        make=make or ("FLIR Systems" if block.creator in ("", "FLIR", "ResearchIR") else block.creator or None),
+        model=model,
+        serial=cam.camera.serial,
+        lens=cam.camera.lens,
+        software=cam.camera.software,
+    )
+    extra = dict(cam.extra)
+    extra["fff_creator"] = block.creator
+    extra["fff_byte_order"] = "big-endian" if block.byte_order == ">" else "little-endian"
+    info = FrameInfo(
+        width=width,
+        height=height,
+        raw_encoding=encoding,
+        camera=camera,
+        captured_at=captured_at,
+        gps=gps,
+        calibration=cam.calibration,
+        has_visible_image=vis_rec is not None,
+        extra=extra,
+        warnings=tuple(warnings),
+    )
+    return ThermalFrame(
+        source=path,
+        index=index,
+        info=info,
+        raw_loader=lambda: fff.decode_raw(buf, raw_rec, encoding, width, height, path=path),
+        visible_loader=(lambda: fff.visible_jpeg(buf, vis_rec)) if vis_rec is not None else None,
+    )
+
+
+def open_rjpeg(layout: JpegLayout, chunks: list[tuple[int, int, bytes]], *, path: str, exif: ExifFacts) -> ThermalFile:
+    """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found."""
+    blob = assemble_fff(chunks, path=path)
+    block = fff.parse_block(blob, 0, path=path)
+    frame = frame_from_block(blob, block, path=path, index=0, exif=exif)
+    return ThermalFile(path=path, format_name="flir-rjpeg", frames=lambda: iter((frame,)))
+
+
+def iter_blocks(buf: bytes | mmap.mmap, *, path: str) -> Iterator[fff.FffBlock]:
+    """Walk FFF blocks back to back by header and directory extents (never by magic alone)."""
+    pos = 0
+    size = len(buf)
+    while pos + fff.HEADER_SIZE <= size:
+        if buf[pos : pos + 4] != fff.MAGIC:
+            nxt = buf.find(fff.MAGIC, pos)
+            if nxt < 0:
+                return
+            pos = nxt
+        block = fff.parse_block(buf, pos, path=path)
+        yield block
+        pos = max(block.end, pos + fff.HEADER_SIZE)
+
+
+class FffReader:
+    """Bare FFF frames and FLIR SEQ/CSQ sequences (FFF blocks back to back)."""
+
+    name = "flir-fff"
+    extensions = (".fff", ".seq", ".csq")
+
+    def accept(self, prefix: bytes) -> bool:
+        """An FFF file starts with the magic ``FFF\\0``."""
+        return prefix[:4] == fff.MAGIC
+
+    def open(self, data: bytes | mmap.mmap, *, path: str) -> ThermalFile:
+        """Parse the first block now (so a broken file fails early); later ones on iteration."""
+        suffix = Path(path).suffix.lower()
+        first = fff.parse_block(data, 0, path=path)
+        fmt = {".seq": "flir-seq", ".csq": "flir-csq"}.get(suffix, "flir-fff")
+        raw_rec = first.find(fff.REC_RAW)
+        if raw_rec is not None and raw_rec.subtype == fff.RAW_JPEG_LS:
+            fmt = "flir-csq"
+
+        def frames() -> Iterator[ThermalFrame]:
+            for i, block in enumerate(iter_blocks(data, path=path)):
+                yield frame_from_block(data, block, path=path, index=i)
+
+        closer = data.close if isinstance(data, mmap.mmap) else None
+        return ThermalFile(path=path, format_name=fmt, frames=frames, closer=closer)

@@ -1,0 +1,89 @@
+"""JPEG marker-segment walking: the APP segments before the image data, and the trailer.
+
+Radiometric JPEGs carry their data in APPn segments (FLIR: APP1 ``"FLIR\\0"``; DJI:
+APP3/APP4) before the start-of-scan marker; some vendors append a proprietary
+trailer after the end-of-image marker.  Only headers are walked here; no pixel is
+decoded.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from irpatrol.errors import CorruptFileError
+
+SOI = b"\xff\xd8"
+APP1, APP2, APP3, APP4 = 0xE1, 0xE2, 0xE3, 0xE4
+_SOS = 0xDA
+_EOI = 0xD9
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One marker segment: ``marker`` (0xE1 = APP1 ...), ``offset`` of its 0xFF byte, ``payload``."""
+
+    marker: int
+    offset: int
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class JpegLayout:
+    """The header segments of a JPEG, where its scan starts and how many bytes trail its end."""
+
+    segments: tuple[Segment, ...]
+    scan_offset: int | None
+    trailer_offset: int | None
+
+    def app(self, marker: int) -> list[Segment]:
+        """All segments with this marker, in file order."""
+        return [s for s in self.segments if s.marker == marker]
+
+
+def is_jpeg(prefix: bytes) -> bool:
+    """True when ``prefix`` starts with a JPEG start-of-image marker."""
+    return prefix[:3] == b"\xff\xd8\xff"
+
+
+def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
+    """Walk the marker segments up to the first scan, then find the end-of-image marker.
+
+    Raises :class:`CorruptFileError` when a segment length runs past the end of the file.
+    """
+    if not is_jpeg(data[:3]):
+        raise CorruptFileError(path, "does not start with a JPEG SOI marker")
+    pos = 2
+    size = len(data)
+    segments: list[Segment] = []
+    scan_offset: int | None = None
+    while pos + 4 <= size:
+        if data[pos] != 0xFF:
+            raise CorruptFileError(path, f"expected a JPEG marker, found byte 0x{data[pos]:02x}", offset=pos)
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        if marker == _EOI:
+            return JpegLayout(tuple(segments), None, pos + 2 if pos + 2 < size else None)
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if length < 2 or pos + 2 + length > size:
+            raise CorruptFileError(
+                path, f"JPEG segment 0x{marker:02x} of {length} bytes runs past the end of the file",
+                offset=pos,
+            )
+        if marker == _SOS:
+            scan_offset = pos
+            break
+        segments.append(Segment(marker, pos, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+    trailer: int | None = None
+    if scan_offset is not None:
+        eoi = data.find(b"\xff\xd9", scan_offset)
+        if eoi >= 0 and eoi + 2 < size:
+            trailer = eoi + 2
+    return JpegLayout(tuple(segments), scan_offset, trailer)

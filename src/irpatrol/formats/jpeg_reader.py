@@ -1,0 +1,63 @@
+"""JPEG dispatch: FLIR R-JPEG opens; DJI R-JPEG, proprietary trailers and plain JPEGs are refused.
+
+A JPEG is radiometric only if it carries data a reader understands; the refusals
+say what the file is and why it cannot be read, so a user knows it is not a bug.
+"""
+
+from __future__ import annotations
+
+import mmap
+
+from irpatrol.errors import UnsupportedFormatError
+from irpatrol.formats.base import ThermalFile
+from irpatrol.formats.exif import ExifFacts, parse_exif
+from irpatrol.formats.flir import flir_chunks, open_rjpeg
+from irpatrol.formats.jpeg import APP1, APP3, APP4, JpegLayout, is_jpeg, walk_jpeg
+
+_TRAILER_LIMIT = 4096
+"""More bytes than this after EOI, not another JPEG, is a proprietary trailer."""
+
+
+def _exif(layout: JpegLayout) -> ExifFacts:
+    for seg in layout.app(APP1):
+        if seg.payload[:6] == b"Exif\0\0":
+            return parse_exif(seg.payload)
+    return ExifFacts()
+
+
+class JpegReader:
+    """All JPEG files: decides between FLIR R-JPEG and a clear refusal."""
+
+    name = "jpeg"
+    extensions = (".jpg", ".jpeg")
+
+    def accept(self, prefix: bytes) -> bool:
+        """A JPEG starts with FF D8 FF."""
+        return is_jpeg(prefix)
+
+    def open(self, data: bytes | mmap.mmap, *, path: str) -> ThermalFile:
+        """Open a FLIR R-JPEG, or raise :class:`UnsupportedFormatError` saying what the JPEG is."""
+        buf = bytes(data)
+        layout = walk_jpeg(buf, path=path)
+        exif = _exif(layout)
+        chunks = flir_chunks(layout)
+        if chunks:
+            return open_rjpeg(layout, chunks, path=path, exif=exif)
+        camera = " ".join(x for x in (exif.make, exif.model) if x) or "unknown camera"
+        if layout.app(APP3) and layout.app(APP4):
+            raise UnsupportedFormatError(
+                path,
+                f"DJI R-JPEG ({camera}: raw frame in APP3, parameters in APP4) is not supported yet; "
+                "Zenmuse XT/XT2/XT R files carry FLIR data and do read",
+            )
+        if layout.trailer_offset is not None:
+            trailer = len(buf) - layout.trailer_offset
+            if trailer > _TRAILER_LIMIT and buf[layout.trailer_offset : layout.trailer_offset + 2] != b"\xff\xd8":
+                raise UnsupportedFormatError(
+                    path,
+                    f"unsupported radiometric format: palette JPEG ({camera}) with a {trailer}-byte "
+                    "proprietary trailer after the image (e.g. Guide TP series); no open specification",
+                )
+        raise UnsupportedFormatError(
+            path, f"not a radiometric image: a plain JPEG ({camera}) with no FLIR APP1 thermal data"
+        )

@@ -1,0 +1,81 @@
+"""Which reader opens a file: identify by content first, never by extension alone.
+
+:data:`READERS` is the ordered list of format plugins; :func:`open_thermal` is the
+one entry point.  A new format is a module with a reader object added here.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+from irpatrol.errors import FileAccessError, UnsupportedFormatError
+from irpatrol.formats.base import FormatReader, ThermalFile, funnel
+from irpatrol.formats.flir import FffReader
+from irpatrol.formats.jpeg_reader import JpegReader
+
+READERS: list[FormatReader] = [JpegReader(), FffReader()]
+"""Content-identified readers, tried in order."""
+
+MMAP_THRESHOLD = 32 * 1024 * 1024
+"""Files larger than this (bytes) are memory-mapped instead of read (long SEQ/CSQ)."""
+
+PREFIX_SIZE = 512
+
+
+def _load(path: Path) -> bytes | mmap.mmap:
+    try:
+        with path.open("rb") as fh:
+            size = path.stat().st_size
+            if size > MMAP_THRESHOLD:
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return fh.read()
+    except IsADirectoryError as exc:
+        raise FileAccessError(path, "is a folder, not a file") from exc
+    except FileNotFoundError as exc:
+        raise FileAccessError(path, "no such file") from exc
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def identify(prefix: bytes, *, path: str = "<bytes>") -> FormatReader | None:
+    """The reader that accepts these first bytes, trying extension-matched readers first."""
+    suffix = Path(path).suffix.lower()
+    ordered = sorted(READERS, key=lambda r: suffix not in r.extensions)
+    for reader in ordered:
+        if reader.accept(prefix):
+            return reader
+    return None
+
+
+def open_thermal(source: str | Path | bytes, *, name: str | None = None) -> ThermalFile:
+    """Open a thermal file (path or bytes): headers and metadata now, pixels on demand.
+
+    Raises :class:`~irpatrol.errors.UnsupportedFormatError` for files no reader
+    accepts, :class:`~irpatrol.errors.CorruptFileError` for damaged files and
+    :class:`~irpatrol.errors.FileAccessError` when the file cannot be read.
+    ``name`` labels in-memory data in messages (and selects by extension).
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data: bytes | mmap.mmap = bytes(source)
+        path = name or "<bytes>"
+    else:
+        data = _load(Path(source))
+        path = str(source)
+    if len(data) == 0:
+        raise UnsupportedFormatError(path, "empty file")
+    reader = identify(bytes(data[:PREFIX_SIZE]), path=path)
+    if reader is None:
+        if isinstance(data, mmap.mmap):
+            data.close()
+        raise UnsupportedFormatError(
+            path, "unknown format: not a FLIR R-JPEG/FFF/SEQ/CSQ, InfiRay IRG, 16-bit TIFF, CSV or NPY file"
+        )
+    with funnel(path):
+        return reader.open(data, path=path)
+
+
+def read_celsius(source: str | Path | bytes, **overrides: float | None) -> "object":
+    """Convenience: the first frame's temperatures in °C (float32)."""
+    with open_thermal(source) as tf:
+        return tf.first_frame().celsius(**overrides)

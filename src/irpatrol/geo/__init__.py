@@ -1,0 +1,1 @@
+"""geo layer (reserved; later issues fill it)."""

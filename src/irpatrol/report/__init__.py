@@ -1,0 +1,1 @@
+"""report layer (reserved; later issues fill it)."""

@@ -1,0 +1,1 @@
+"""server layer (reserved; later issues fill it)."""

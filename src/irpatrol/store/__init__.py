@@ -1,0 +1,1 @@
+"""store layer (reserved; later issues fill it)."""

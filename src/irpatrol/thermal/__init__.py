@@ -1,0 +1,1 @@
+"""Radiometry, measurement tools and palettes on temperature arrays (pure numpy)."""

@@ -1,0 +1,296 @@
+"""Raw sensor counts to temperature and back: the FLIR/Thermimage radiometric model.
+
+The camera measures a signal ``raw`` (counts, linear in received radiance).  The
+radiance of a blackbody at temperature ``T`` (K) in counts is the Planck curve fitted
+per camera::
+
+    rawT(T) = R1 / (R2 * (exp(B / T) - F)) - O
+
+The object's own radiance is recovered by removing, in order, the reflected
+radiance, the atmosphere between object and window, the window's own emission and
+the atmosphere between window and camera (window reflectivity taken as 0, the same
+atmospheric transmission ``tau`` for both halves of the path)::
+
+    raw_obj = raw / (E tau W tau)
+            - (1 - E) / E * rawT(T_refl)
+            - (1 - tau) / (E tau) * rawT(T_atm)
+            - (1 - W) / (E tau W) * rawT(T_win)
+            - (1 - tau) / (E tau W tau) * rawT(T_atm)
+    T = B / ln(R1 / (R2 (raw_obj + O)) + F)
+
+with the atmospheric transmission from distance ``d`` (m), relative humidity and
+atmospheric temperature (the water-vapour model of FLIR's documentation)::
+
+    h2o = RH * exp(1.5587 + 0.06939 Ta - 0.00027816 Ta^2 + 0.00000068455 Ta^3)   (Ta in °C)
+    tau = X exp(-sqrt(d/2) (a1 + b1 sqrt(h2o))) + (1 - X) exp(-sqrt(d/2) (a2 + b2 sqrt(h2o)))
+
+All arithmetic is float64; results are returned as float32 °C.  Pixels where the
+logarithm has no real answer are NaN and flagged; pixels outside the camera's
+calibrated temperature or raw range are kept but flagged in the validity mask.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from irpatrol.errors import ParameterError
+
+KELVIN_OFFSET = 273.15
+"""0 °C in kelvin."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanckConstants:
+    """A camera's fitted Planck curve (counts ↔ K): R1, R2, B (K), F, O (counts)."""
+
+    r1: float
+    r2: float
+    b: float
+    f: float
+    o: float
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first absurd constant."""
+        _finite_positive("planck.r1", self.r1)
+        _finite_positive("planck.r2", self.r2)
+        _finite_positive("planck.b", self.b)
+        if not (math.isfinite(self.f) and 0.0 <= self.f <= 10.0):
+            raise ParameterError("planck.f", self.f, "a finite number in [0, 10]")
+        if not (math.isfinite(self.o) and abs(self.o) < 1e6):
+            raise ParameterError("planck.o", self.o, "a finite number of counts, |O| < 1e6")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AtmosphereConstants:
+    """Coefficients of the two-band atmospheric transmission model (per m^0.5)."""
+
+    alpha1: float = 0.006569
+    alpha2: float = 0.01262
+    beta1: float = -0.002276
+    beta2: float = -0.00667
+    x: float = 1.9
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first absurd constant."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not (math.isfinite(value) and abs(value) < 100.0):
+                raise ParameterError(f"atmosphere.{f.name}", value, "a finite number, |v| < 100")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectParameters:
+    """Measurement conditions, all overridable after capture.
+
+    Temperatures in K, distance in m, humidity as a fraction (0..1), emissivity and
+    window transmission as ratios (0..1].
+    """
+
+    emissivity: float = 0.95
+    distance_m: float = 1.0
+    reflected_temp_k: float = 293.15
+    atmospheric_temp_k: float = 293.15
+    window_temp_k: float = 293.15
+    window_transmission: float = 1.0
+    relative_humidity: float = 0.5
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first value out of its domain."""
+        if not (math.isfinite(self.emissivity) and 0.0 < self.emissivity <= 1.0):
+            raise ParameterError("emissivity", self.emissivity, "in (0, 1]")
+        if not (math.isfinite(self.distance_m) and 0.0 <= self.distance_m <= 100_000.0):
+            raise ParameterError("distance_m", self.distance_m, "in [0, 100000] m")
+        for name in ("reflected_temp_k", "atmospheric_temp_k", "window_temp_k"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 50.0 <= value <= 2000.0):
+                raise ParameterError(name, value, "in [50, 2000] K")
+        if not (math.isfinite(self.window_transmission) and 0.0 < self.window_transmission <= 1.0):
+            raise ParameterError("window_transmission", self.window_transmission, "in (0, 1]")
+        if not (math.isfinite(self.relative_humidity) and 0.0 <= self.relative_humidity <= 1.0):
+            raise ParameterError("relative_humidity", self.relative_humidity, "a fraction in [0, 1]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calibration:
+    """Everything needed to turn a camera's raw counts into temperature.
+
+    ``temp_range_k`` is the camera's calibrated range (K) and ``raw_range`` the
+    calibrated raw-count range; either may be ``None`` when the file does not say.
+    """
+
+    planck: PlanckConstants
+    atmosphere: AtmosphereConstants = field(default_factory=AtmosphereConstants)
+    params: ObjectParameters = field(default_factory=ObjectParameters)
+    temp_range_k: tuple[float, float] | None = None
+    raw_range: tuple[int, int] | None = None
+
+    def with_params(self, **overrides: float | None) -> Calibration:
+        """Return a copy with some :class:`ObjectParameters` replaced (``None`` keeps the value)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        unknown = set(given) - {f.name for f in fields(ObjectParameters)}
+        if unknown:
+            raise ParameterError("overrides", sorted(unknown), "names of ObjectParameters fields")
+        return replace(self, params=replace(self.params, **given))
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first absurd constant."""
+        self.planck.validate()
+        self.atmosphere.validate()
+        self.params.validate()
+
+
+@dataclass(frozen=True)
+class Thermogram:
+    """A temperature image with its validity mask.
+
+    ``celsius``: float32 array (rows, cols) in °C; NaN where the model has no real
+    answer.  ``valid``: bool array, False where the pixel is NaN or outside the
+    camera's calibrated temperature/raw range.  The counts say why pixels are invalid.
+    """
+
+    celsius: npt.NDArray[np.float32]
+    valid: npt.NDArray[np.bool_]
+    n_undefined: int
+    n_below_range: int
+    n_above_range: int
+
+    @property
+    def n_invalid(self) -> int:
+        """Number of pixels that must not be reported as a measurement."""
+        return int(self.valid.size - np.count_nonzero(self.valid))
+
+
+def _finite_positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0.0):
+        raise ParameterError(name, value, "a finite number > 0")
+
+
+def atmospheric_transmission(
+    *, distance_m: float, relative_humidity: float, atmospheric_temp_k: float,
+    atmosphere: AtmosphereConstants,
+) -> float:
+    """Atmospheric transmission tau (0..1] over ``distance_m`` (m) for one path half.
+
+    >>> round(atmospheric_transmission(distance_m=1.0, relative_humidity=0.5,
+    ...     atmospheric_temp_k=293.15, atmosphere=AtmosphereConstants()), 6)
+    0.995722
+    """
+    ta_c = atmospheric_temp_k - KELVIN_OFFSET
+    h2o = relative_humidity * math.exp(
+        1.5587 + 0.06939 * ta_c - 0.00027816 * ta_c**2 + 0.00000068455 * ta_c**3
+    )
+    root_d = math.sqrt(distance_m / 2.0)
+    root_h = math.sqrt(h2o)
+    a = atmosphere
+    return a.x * math.exp(-root_d * (a.alpha1 + a.beta1 * root_h)) + (1.0 - a.x) * math.exp(
+        -root_d * (a.alpha2 + a.beta2 * root_h)
+    )
+
+
+def blackbody_raw(temp_k: float | npt.NDArray[np.float64], *, planck: PlanckConstants) -> npt.NDArray[np.float64]:
+    """Counts a blackbody at ``temp_k`` (K) produces on this camera."""
+    t = np.asarray(temp_k, dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore"):
+        return planck.r1 / (planck.r2 * (np.exp(planck.b / t) - planck.f)) - planck.o
+
+
+def _path_terms(cal: Calibration) -> tuple[float, float]:
+    """Return (gain, offset) so that raw_obj = raw * gain - offset."""
+    p = cal.params
+    tau = atmospheric_transmission(
+        distance_m=p.distance_m, relative_humidity=p.relative_humidity,
+        atmospheric_temp_k=p.atmospheric_temp_k, atmosphere=cal.atmosphere,
+    )
+    e, w = p.emissivity, p.window_transmission
+    r_refl = float(blackbody_raw(p.reflected_temp_k, planck=cal.planck))
+    r_atm = float(blackbody_raw(p.atmospheric_temp_k, planck=cal.planck))
+    r_win = float(blackbody_raw(p.window_temp_k, planck=cal.planck))
+    gain = 1.0 / (e * tau * w * tau)
+    offset = (
+        (1.0 - e) / e * r_refl
+        + (1.0 - tau) / (e * tau) * r_atm
+        + (1.0 - w) / (e * tau * w) * r_win
+        + (1.0 - tau) / (e * tau * w * tau) * r_atm
+    )
+    return gain, offset
+
+
+def raw_to_kelvin(raw: npt.ArrayLike, *, calibration: Calibration) -> npt.NDArray[np.float64]:
+    """Object temperature (K, float64) for raw counts of any shape; NaN where undefined.
+
+    >>> cal = Calibration(planck=PlanckConstants(r1=15848.85, r2=0.014533, b=1414.9, f=1.0, o=-4405.0))
+    >>> float(np.round(raw_to_kelvin(16940, calibration=cal) - KELVIN_OFFSET, 2))
+    28.83
+    """
+    calibration.validate()
+    gain, offset = _path_terms(calibration)
+    pl = calibration.planck
+    raw_obj = np.asarray(raw, dtype=np.float64) * gain - offset
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        arg = pl.r1 / (pl.r2 * (raw_obj + pl.o)) + pl.f
+        temps = pl.b / np.log(arg)
+    bad = ~np.isfinite(temps) | (raw_obj + pl.o <= 0.0) | (temps <= 0.0)
+    return np.where(bad, np.nan, temps)
+
+
+def kelvin_to_raw(temp_k: npt.ArrayLike, *, calibration: Calibration) -> npt.NDArray[np.float64]:
+    """Raw counts (float64) the camera reports for an object at ``temp_k`` (K): the inverse."""
+    calibration.validate()
+    gain, offset = _path_terms(calibration)
+    raw_obj = blackbody_raw(np.asarray(temp_k, dtype=np.float64), planck=calibration.planck)
+    return (raw_obj + offset) / gain
+
+
+def thermogram_from_raw(
+    raw: npt.NDArray[np.uint16], *, calibration: Calibration
+) -> Thermogram:
+    """Convert a uint16 raw frame to a :class:`Thermogram` in °C.
+
+    Raw counts are integers, so the model is evaluated once per distinct count in
+    the frame's span (a look-up table, float64) and gathered: exact, and fast.
+    """
+    if raw.dtype != np.uint16:
+        raise ParameterError("raw.dtype", str(raw.dtype), "uint16 counts")
+    if raw.size == 0:
+        raise ParameterError("raw.shape", raw.shape, "a non-empty array")
+    lo = int(raw.min())
+    hi = int(raw.max())
+    counts = np.arange(lo, hi + 1, dtype=np.float64)
+    kelvin = raw_to_kelvin(counts, calibration=calibration)
+    undefined = np.isnan(kelvin)
+    below = np.zeros(counts.shape, dtype=bool)
+    above = np.zeros(counts.shape, dtype=bool)
+    if calibration.temp_range_k is not None:
+        tmin, tmax = calibration.temp_range_k
+        with np.errstate(invalid="ignore"):
+            below |= kelvin < tmin
+            above |= kelvin > tmax
+    if calibration.raw_range is not None:
+        rmin, rmax = calibration.raw_range
+        if rmax > rmin:
+            below |= counts < rmin
+            above |= counts > rmax
+    lut_c = (kelvin - KELVIN_OFFSET).astype(np.float32)
+    lut_valid = ~(undefined | below | above)
+    index = raw - np.uint16(lo)
+    celsius = lut_c[index]
+    valid = lut_valid[index]
+    hist = np.bincount(index.ravel(), minlength=counts.size) if not lut_valid.all() else None
+    if hist is None:
+        return Thermogram(celsius, valid, 0, 0, 0)
+    return Thermogram(
+        celsius,
+        valid,
+        int(hist[undefined].sum()),
+        int(hist[below & ~undefined].sum()),
+        int(hist[above & ~undefined].sum()),
+    )
+
+
+def celsius_to_kelvin(temp_c: float) -> float:
+    """°C → K."""
+    return temp_c + KELVIN_OFFSET
