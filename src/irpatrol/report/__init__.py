@@ -1,1 +1,1 @@
-"""report layer (reserved; later issues fill it)."""
+"""Rendering and reports: functions return bytes/str; callers write them."""

@@ -1,0 +1,58 @@
+"""Options shared by several commands: measurement-parameter overrides and input expansion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from irpatrol.errors import FileAccessError
+from irpatrol.thermal.radiometry import celsius_to_kelvin
+
+THERMAL_SUFFIXES = {".jpg", ".jpeg", ".fff", ".seq", ".csq", ".irg", ".tif", ".tiff", ".csv", ".npy"}
+
+
+def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--emissivity --distance --reflected --atm-temp --humidity`` to a command."""
+    opts = [
+        click.option("--emissivity", type=click.FloatRange(0.0, 1.0, min_open=True), help="Object emissivity (0..1]."),
+        click.option("--distance", "distance_m", type=click.FloatRange(0.0), help="Object distance in m."),
+        click.option("--reflected", "reflected_c", type=float, help="Reflected apparent temperature in °C."),
+        click.option("--atm-temp", "atmospheric_c", type=float, help="Atmospheric temperature in °C."),
+        click.option("--humidity", "humidity_pct", type=click.FloatRange(0.0, 100.0), help="Relative humidity in %."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def overrides_from(
+    *, emissivity: float | None, distance_m: float | None, reflected_c: float | None,
+    atmospheric_c: float | None, humidity_pct: float | None,
+) -> dict[str, float | None]:
+    """CLI units (°C, %) → the library's keyword overrides (K, fraction)."""
+    return {
+        "emissivity": emissivity,
+        "distance_m": distance_m,
+        "reflected_temp_k": None if reflected_c is None else celsius_to_kelvin(reflected_c),
+        "atmospheric_temp_k": None if atmospheric_c is None else celsius_to_kelvin(atmospheric_c),
+        "relative_humidity": None if humidity_pct is None else humidity_pct / 100.0,
+    }
+
+
+def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:
+    """Files given, plus thermal-looking files inside given folders (sorted); True if a folder was given."""
+    files: list[Path] = []
+    any_dir = False
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            any_dir = True
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in THERMAL_SUFFIXES))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise FileAccessError(p, "no such file or folder")
+    return files, any_dir

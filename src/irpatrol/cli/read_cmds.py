@@ -1,0 +1,274 @@
+"""``irpatrol info``, ``temps`` and ``render``: read files, convert to °C, draw palette images."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from irpatrol.cli.app import ExitStatus, cli, handle_errors
+from irpatrol.cli.batch import JobResult, run_batch
+from irpatrol.cli.options import expand_inputs, override_options, overrides_from
+from irpatrol.errors import FileAccessError, ParameterError
+from irpatrol.formats import ThermalFrame, open_thermal
+from irpatrol.formats.base import FrameInfo
+from irpatrol.formats.writers import TEMPERATURE_FORMATS, format_for_path, write_temperature_file
+from irpatrol.report.thermal_image import render_png
+from irpatrol.thermal.palettes import PALETTES, auto_range
+from irpatrol.thermal.radiometry import KELVIN_OFFSET, Thermogram
+
+
+def info_to_dict(info: FrameInfo) -> dict[str, Any]:
+    """JSON-ready frame header: temperatures in °C, humidity in %, distance in m."""
+    out: dict[str, Any] = {
+        "width": info.width,
+        "height": info.height,
+        "raw_encoding": info.raw_encoding,
+        "camera": asdict(info.camera),
+        "captured_at": info.captured_at.isoformat() if info.captured_at else None,
+        "gps": asdict(info.gps) if info.gps else None,
+        "has_visible_image": info.has_visible_image,
+        "extra": info.extra,
+        "warnings": list(info.warnings),
+        "calibration": None,
+    }
+    cal = info.calibration
+    if cal is not None:
+        p = cal.params
+        out["calibration"] = {
+            "planck": asdict(cal.planck),
+            "atmosphere": asdict(cal.atmosphere),
+            "emissivity": p.emissivity,
+            "object_distance_m": p.distance_m,
+            "reflected_temp_c": p.reflected_temp_k - KELVIN_OFFSET,
+            "atmospheric_temp_c": p.atmospheric_temp_k - KELVIN_OFFSET,
+            "ir_window_temp_c": p.window_temp_k - KELVIN_OFFSET,
+            "ir_window_transmission": p.window_transmission,
+            "relative_humidity_pct": p.relative_humidity * 100.0,
+            "camera_range_c": [t - KELVIN_OFFSET for t in cal.temp_range_k] if cal.temp_range_k else None,
+            "raw_range": list(cal.raw_range) if cal.raw_range else None,
+        }
+    return out
+
+
+def summarize(thermogram: Thermogram) -> dict[str, Any]:
+    """Min/max/mean °C over valid pixels, the hottest valid pixel (x, y) and invalid counts."""
+    t = thermogram
+    out: dict[str, Any] = {
+        "invalid_pixels": t.n_invalid,
+        "undefined_pixels": t.n_undefined,
+        "below_range_pixels": t.n_below_range,
+        "above_range_pixels": t.n_above_range,
+        "min_c": None, "max_c": None, "mean_c": None, "hottest_xy": None,
+    }
+    if t.n_invalid < t.valid.size:
+        masked = np.where(t.valid, t.celsius, -np.inf)
+        flat = int(np.argmax(masked))
+        y, x = divmod(flat, t.celsius.shape[1])
+        vals = t.celsius[t.valid]
+        out.update(
+            min_c=round(float(vals.min()), 3), max_c=round(float(vals.max()), 3),
+            mean_c=round(float(vals.mean()), 3), hottest_xy=[x, y],
+        )
+    return out
+
+
+def _file_info(path: Path) -> dict[str, Any]:
+    with open_thermal(path) as tf:
+        frame = tf.first_frame()
+        return {
+            "file": str(path), "format": tf.format_name, "frames": tf.frame_count(),
+            **info_to_dict(frame.info),
+        }
+
+
+def _report_failures(results: list[JobResult]) -> int:
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return int(ExitStatus.SUCCESS)
+    if len(results) == 1:
+        click.echo(f"irpatrol: error: {failed[0].error}", err=True)
+        return int(ExitStatus.BAD_INPUT)
+    click.echo(f"irpatrol: {len(failed)} of {len(results)} files failed:", err=True)
+    for r in failed:
+        click.echo(f"  {r.error}", err=True)
+    return int(ExitStatus.PARTIAL)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@handle_errors
+def info(files: tuple[str, ...], as_json: bool) -> None:
+    """Camera, calibration constants and sizes of thermal FILES (folders are searched)."""
+    paths, _ = expand_inputs(files)
+    results = run_batch(_file_info, paths, workers=1, desc="info")
+    if as_json:
+        click.echo(json.dumps([r.data for r in results if r.ok], indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            if r.data is not None:
+                _print_info(r.data)
+    sys.exit(_report_failures(results))
+
+
+def _print_info(d: dict[str, Any]) -> None:
+    cam = d["camera"]
+    click.echo(f"{d['file']}")
+    click.echo(f"  format        {d['format']} ({d['frames']} frame{'s' if d['frames'] != 1 else ''})")
+    click.echo(f"  camera        {cam['make'] or '?'} {cam['model'] or '?'}  serial {cam['serial'] or '-'}"
+               f"  lens {cam['lens'] or '-'}")
+    click.echo(f"  size          {d['width']}x{d['height']}  raw {d['raw_encoding'] or 'temperatures'}")
+    click.echo(f"  captured      {d['captured_at'] or '-'}")
+    if d["gps"]:
+        g = d["gps"]
+        click.echo(f"  gps           {g['latitude_deg']:.7f}, {g['longitude_deg']:.7f}"
+                   + (f"  {g['altitude_m']:.1f} m" if g["altitude_m"] is not None else ""))
+    cal = d["calibration"]
+    if cal:
+        pl = cal["planck"]
+        click.echo(f"  planck        R1={pl['r1']:.6g} R2={pl['r2']:.6g} B={pl['b']:.6g} F={pl['f']:.6g} O={pl['o']:.6g}")
+        click.echo(f"  object        emissivity {cal['emissivity']:.3f}  distance {cal['object_distance_m']:.2f} m"
+                   f"  reflected {cal['reflected_temp_c']:.2f} °C")
+        click.echo(f"  atmosphere    {cal['atmospheric_temp_c']:.2f} °C  RH {cal['relative_humidity_pct']:.1f} %"
+                   f"  window {cal['ir_window_temp_c']:.2f} °C x {cal['ir_window_transmission']:.3f}")
+        a = cal["atmosphere"]
+        click.echo(f"  atm. model    a1={a['alpha1']:.6g} a2={a['alpha2']:.6g} b1={a['beta1']:.6g}"
+                   f" b2={a['beta2']:.6g} X={a['x']:.6g}")
+        if cal["camera_range_c"]:
+            lo, hi = cal["camera_range_c"]
+            click.echo(f"  camera range  {lo:.1f} .. {hi:.1f} °C  raw {cal['raw_range']}")
+    click.echo(f"  visible photo {'yes' if d['has_visible_image'] else 'no'}")
+    for w in d["warnings"]:
+        click.echo(f"  warning       {w}")
+
+
+def _frames(path: Path, all_frames: bool) -> list[tuple[ThermalFrame, str]]:
+    tf = open_thermal(path)
+    if not all_frames:
+        return [(tf.first_frame(), "")]
+    return [(fr, f"_f{fr.index:04d}") for fr in tf.frames()]
+
+
+def _temps_job(path: Path, *, out: Path, fmt: str | None, all_frames: bool,
+               overrides: dict[str, float | None]) -> dict[str, Any]:
+    written = []
+    summary: dict[str, Any] = {}
+    for frame, suffix in _frames(path, all_frames):
+        t = frame.thermogram(**overrides) if frame.has_raw else frame.thermogram()
+        target = out if fmt is None else out / f"{path.stem}{suffix}.{fmt}"
+        write_temperature_file(target, t.celsius)
+        written.append(str(target))
+        summary = summarize(t)
+    return {"file": str(path), "outputs": written, **summary}
+
+
+def _print_summary(d: dict[str, Any]) -> None:
+    if d.get("max_c") is None:
+        click.echo(f"{d['file']}: no valid pixel ({d['invalid_pixels']} invalid)")
+        return
+    inv = f", {d['invalid_pixels']} invalid px" if d["invalid_pixels"] else ""
+    click.echo(f"{d['file']}: min {d['min_c']:.2f} °C  max {d['max_c']:.2f} °C  mean {d['mean_c']:.2f} °C"
+               f"  hottest at x={d['hottest_xy'][0]} y={d['hottest_xy'][1]}{inv}")
+
+
+def _output_target(out: str, batch: bool, fmt: str | None, allowed: tuple[str, ...]) -> tuple[Path, str | None]:
+    target = Path(out)
+    if batch:
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileAccessError(target, f"cannot create output folder ({exc.strerror or exc})") from exc
+        return target, fmt or allowed[0]
+    return target, None
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Output file (.csv/.npy/.tiff), or a folder for batches.")
+@click.option("--format", "fmt", type=click.Choice(TEMPERATURE_FORMATS), help="Format in a batch (default npy).")
+@click.option("--all-frames", is_flag=True, help="Every frame of a sequence (SEQ/CSQ), not just the first.")
+@click.option("--workers", type=click.IntRange(0), default=0, help="Processes for batches; 0 = one per core.")
+@click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
+@override_options
+@handle_errors
+def temps(inputs: tuple[str, ...], output: str, fmt: str | None, all_frames: bool, workers: int,
+          as_json: bool, **opts: float | None) -> None:
+    """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
+    paths, any_dir = expand_inputs(inputs)
+    batch = any_dir or len(paths) > 1 or all_frames
+    if not batch:
+        format_for_path(output)
+    out, batch_fmt = _output_target(output, batch, fmt, ("npy", "csv", "tiff"))
+    job = partial(_temps_job, out=out, fmt=batch_fmt, all_frames=all_frames, overrides=overrides_from(**opts))
+    results = run_batch(job, paths, workers=workers, desc="temps")
+    _emit(results, as_json)
+
+
+def _emit(results: list[JobResult], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"images": [r.data for r in results if r.ok],
+                               "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok]},
+                              indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            if r.data is not None:
+                _print_summary(r.data)
+    sys.exit(_report_failures(results))
+
+
+def parse_range(text: str) -> tuple[float, float] | None:
+    """``auto`` → None; ``MIN:MAX`` (°C) → (min, max)."""
+    if text == "auto":
+        return None
+    try:
+        lo_s, hi_s = text.split(":")
+        lo, hi = float(lo_s), float(hi_s)
+    except ValueError:
+        raise ParameterError("--range", text, "'auto' or MIN:MAX in °C, e.g. 20:80") from None
+    if not hi > lo:
+        raise ParameterError("--range", text, "MIN:MAX with MAX greater than MIN")
+    return lo, hi
+
+
+def _render_job(path: Path, *, out: Path, batch: bool, palette: str, span: tuple[float, float] | None,
+                overrides: dict[str, float | None]) -> dict[str, Any]:
+    frame = open_thermal(path).first_frame()
+    t = frame.thermogram(**overrides) if frame.has_raw else frame.thermogram()
+    lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
+    target = out / f"{path.stem}.png" if batch else out
+    data = render_png(t.celsius, palette=palette, vmin=lo, vmax=hi, valid=t.valid)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
+    return {"file": str(path), "outputs": [str(target)], "range_c": [lo, hi], **summarize(t)}
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Output .png, or a folder for batches.")
+@click.option("--palette", type=click.Choice(sorted(PALETTES)), default="iron", show_default=True)
+@click.option("--range", "range_text", default="auto", show_default=True, help="'auto' or MIN:MAX in °C.")
+@click.option("--workers", type=click.IntRange(0), default=0, help="Processes for batches; 0 = one per core.")
+@click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
+@override_options
+@handle_errors
+def render(inputs: tuple[str, ...], output: str, palette: str, range_text: str, workers: int,
+           as_json: bool, **opts: float | None) -> None:
+    """Render INPUTS as palette PNG images with a colour scale bar."""
+    span = parse_range(range_text)
+    paths, any_dir = expand_inputs(inputs)
+    batch = any_dir or len(paths) > 1
+    if not batch and Path(output).suffix.lower() != ".png":
+        raise ParameterError("--output", output, "a .png file name (or a folder for batches)")
+    out, _ = _output_target(output, batch, None, ("png",))
+    job = partial(_render_job, out=out, batch=batch, palette=palette, span=span, overrides=overrides_from(**opts))
+    results = run_batch(job, paths, workers=workers, desc="render")
+    _emit(results, as_json)
