@@ -19,11 +19,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IRPATROL_", env_ignore_empty=True, extra="ignore")
 
     palette: Literal["iron", "rainbow", "gray"] = Field(
-        "iron", description="Default palette for rendered images."
+        default="iron", description="Default palette for rendered images."
     )
-    workers: int = Field(0, ge=0, description="Worker processes for folder batches; 0 = one per core.")
-    output_dir: Path = Field(Path("irpatrol-output"), description="Where the demo job writes its files.")
-    rules: str = Field("dlt664-2016", description="Default rule pack for grading.")
+    workers: int = Field(
+        default=0, ge=0, description="Worker processes for folder batches; 0 = one per core."
+    )
+    output_dir: Path = Field(
+        default=Path("irpatrol-output"), description="Where the demo job writes its files."
+    )
+    rules: str = Field(default="dlt664-2016", description="Default rule pack for grading.")
 
 
 def load_settings() -> Settings:

@@ -63,9 +63,7 @@ class CalibrationError(FormatError):
     ``field`` names the constant (e.g. ``PlanckR1``).
     """
 
-    def __init__(
-        self, path: str | Path | None, field: str, value: object, expected: str
-    ) -> None:
+    def __init__(self, path: str | Path | None, field: str, value: object, expected: str) -> None:
         self.field = field
         self.value = value
         super().__init__(path, f"calibration constant {field}={value!r} is absurd: expected {expected}")

@@ -60,7 +60,17 @@ def test_temps_override_changes_result(runner: CliRunner, tmp_path: Path) -> Non
     base, low = tmp_path / "a.npy", tmp_path / "b.npy"
     runner.invoke(cli, ["temps", str(DEMO / "flir_t640_fuses.jpg"), "-o", str(base)])
     result = runner.invoke(
-        cli, ["temps", str(DEMO / "flir_t640_fuses.jpg"), "-o", str(low), "--emissivity", "0.7", "--humidity", "80"]
+        cli,
+        [
+            "temps",
+            str(DEMO / "flir_t640_fuses.jpg"),
+            "-o",
+            str(low),
+            "--emissivity",
+            "0.7",
+            "--humidity",
+            "80",
+        ],
     )
     assert result.exit_code == 0
     assert np.load(low).max() > np.load(base).max() + 5.0
@@ -71,7 +81,9 @@ def test_batch_goes_on_past_bad_files_and_lists_them(runner: CliRunner, tmp_path
     folder.mkdir()
     (folder / "good.jpg").write_bytes((DEMO / "flir_ax8.jpg").read_bytes())
     (folder / "broken.jpg").write_bytes((DEMO / "flir_ax8.jpg").read_bytes()[:5000])
-    (folder / "plain.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9")
+    (folder / "plain.jpg").write_bytes(
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+    )
     result = runner.invoke(cli, ["temps", str(folder), "-o", str(tmp_path / "out"), "--workers", "2"])
     assert result.exit_code == 4
     assert (tmp_path / "out" / "good.npy").exists()
@@ -99,7 +111,17 @@ def test_missing_file_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> Non
 def test_render_png_with_scale_bar(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "t640.png"
     result = runner.invoke(
-        cli, ["render", str(DEMO / "flir_t640_fuses.jpg"), "-o", str(out), "--palette", "rainbow", "--range", "20:80"]
+        cli,
+        [
+            "render",
+            str(DEMO / "flir_t640_fuses.jpg"),
+            "-o",
+            str(out),
+            "--palette",
+            "rainbow",
+            "--range",
+            "20:80",
+        ],
     )
     assert result.exit_code == 0, result.output
     with Image.open(out) as img:
@@ -110,7 +132,9 @@ def test_render_png_with_scale_bar(runner: CliRunner, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["80:20", "abc", "1:2:3"])
 def test_render_rejects_bad_range(runner: CliRunner, tmp_path: Path, bad: str) -> None:
-    result = runner.invoke(cli, ["render", str(DEMO / "flir_e40.jpg"), "-o", str(tmp_path / "x.png"), "--range", bad])
+    result = runner.invoke(
+        cli, ["render", str(DEMO / "flir_e40.jpg"), "-o", str(tmp_path / "x.png"), "--range", bad]
+    )
     assert result.exit_code == 2
     assert "--range" in result.stderr
 
@@ -121,7 +145,10 @@ def test_seq_all_frames(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert len(doc["images"][0]["outputs"]) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["flir_sc660_sample_f0000.npy", "flir_sc660_sample_f0001.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "flir_sc660_sample_f0000.npy",
+        "flir_sc660_sample_f0001.npy",
+    ]
 
 
 def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:

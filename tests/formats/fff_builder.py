@@ -12,15 +12,36 @@ import imagecodecs
 import numpy as np
 
 T640_CONSTANTS = {
-    0x20: 0.95, 0x24: 1.0, 0x28: 293.15, 0x2C: 293.15, 0x30: 293.15, 0x34: 1.0, 0x3C: 0.5,
-    0x58: 15848.853515625, 0x5C: 1414.9, 0x60: 1.0,
-    0x70: 0.006569, 0x74: 0.01262, 0x78: -0.002276, 0x7C: -0.00667, 0x80: 1.9,
-    0x90: 423.15, 0x94: 233.15, 0x30C: 0.0145331118255854,
+    0x20: 0.95,
+    0x24: 1.0,
+    0x28: 293.15,
+    0x2C: 293.15,
+    0x30: 293.15,
+    0x34: 1.0,
+    0x3C: 0.5,
+    0x58: 15848.853515625,
+    0x5C: 1414.9,
+    0x60: 1.0,
+    0x70: 0.006569,
+    0x74: 0.01262,
+    0x78: -0.002276,
+    0x7C: -0.00667,
+    0x80: 1.9,
+    0x90: 423.15,
+    0x94: 233.15,
+    0x30C: 0.0145331118255854,
 }
 
 
-def camera_info(width: int, height: int, *, order: str = "<", planck_o: int = -4405,
-                floats: dict[int, float] | None = None, model: bytes = b"FLIR TEST") -> bytes:
+def camera_info(
+    width: int,
+    height: int,
+    *,
+    order: str = "<",
+    planck_o: int = -4405,
+    floats: dict[int, float] | None = None,
+    model: bytes = b"FLIR TEST",
+) -> bytes:
     """A 2476-byte CameraInfo record with T640 constants (some replaceable)."""
     rec = bytearray(2476)
     struct.pack_into(order + "HHH", rec, 0, 2, width, height)

@@ -147,10 +147,14 @@ RAW = (np.arange(48 * 64, dtype=np.uint16).reshape(48, 64) % 5000 + 15000).astyp
         (4, "<", False, "jpeg-ls"),
     ],
 )
-def test_raw_encodings_decided_from_record_header(subtype: int, order: str, png_be: bool, encoding: str) -> None:
+def test_raw_encodings_decided_from_record_header(
+    subtype: int, order: str, png_be: bool, encoding: str
+) -> None:
     block = fff_block(
-        [(32, 1, camera_info(64, 48, order=order)), (1, subtype, raw_record(RAW, subtype=subtype, order=order,
-                                                                             png_be_samples=png_be))],
+        [
+            (32, 1, camera_info(64, 48, order=order)),
+            (1, subtype, raw_record(RAW, subtype=subtype, order=order, png_be_samples=png_be)),
+        ],
     )
     tf = open_thermal(rjpeg(block), name="synthetic.jpg")
     frame = tf.first_frame()
@@ -191,11 +195,18 @@ def test_png_of_wrong_size_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("offset", "value", "field"),
-    [(0x20, 0.0, "emissivity"), (0x58, float("nan"), "planck.r1"), (0x5C, -5.0, "planck.b"),
-     (0x24, -3.0, "distance_m"), (0x3C, 7.0, "relative_humidity")],
+    [
+        (0x20, 0.0, "emissivity"),
+        (0x58, float("nan"), "planck.r1"),
+        (0x5C, -5.0, "planck.b"),
+        (0x24, -3.0, "distance_m"),
+        (0x3C, 7.0, "relative_humidity"),
+    ],
 )
 def test_absurd_constants_raise_calibration_error(offset: int, value: float, field: str) -> None:
-    block = fff_block([(32, 1, camera_info(64, 48, floats={offset: value})), (1, 2, raw_record(RAW, subtype=2))])
+    block = fff_block(
+        [(32, 1, camera_info(64, 48, floats={offset: value})), (1, 2, raw_record(RAW, subtype=2))]
+    )
     frame = open_thermal(rjpeg(block), name="absurd.jpg").first_frame()
     with pytest.raises(CalibrationError, match=field) as info:
         frame.thermogram()

@@ -72,10 +72,17 @@ def test_hand_worked_value_with_reflection() -> None:
     humidity=st.floats(0.0, 1.0),
     window=st.floats(0.5, 1.0),
 )
-def test_inverse_round_trips(temp_c: float, emissivity: float, distance_m: float, humidity: float,
-                             window: float) -> None:
-    cal = _cal(emissivity=emissivity, distance_m=distance_m, relative_humidity=humidity,
-               window_transmission=window, atmospheric_temp_k=300.0, window_temp_k=290.0)
+def test_inverse_round_trips(
+    temp_c: float, emissivity: float, distance_m: float, humidity: float, window: float
+) -> None:
+    cal = _cal(
+        emissivity=emissivity,
+        distance_m=distance_m,
+        relative_humidity=humidity,
+        window_transmission=window,
+        atmospheric_temp_k=300.0,
+        window_temp_k=290.0,
+    )
     t_k = temp_c + KELVIN_OFFSET
     raw = kelvin_to_raw(t_k, calibration=cal)
     assert float(raw_to_kelvin(raw, calibration=cal)) == pytest.approx(t_k, abs=1e-6)
@@ -93,8 +100,12 @@ def test_lower_emissivity_reads_hotter_above_reflected() -> None:
 
 
 def test_thermogram_flags_undefined_and_out_of_range() -> None:
-    cal = Calibration(planck=T640, params=ObjectParameters(emissivity=1.0, distance_m=0.0),
-                      temp_range_k=(233.15, 423.15), raw_range=(5835, 54660))
+    cal = Calibration(
+        planck=T640,
+        params=ObjectParameters(emissivity=1.0, distance_m=0.0),
+        temp_range_k=(233.15, 423.15),
+        raw_range=(5835, 54660),
+    )
     raw = np.array([[100, 4405], [16940, 60000]], dtype=np.uint16)
     t = thermogram_from_raw(raw, calibration=cal)
     assert t.celsius.dtype == np.float32

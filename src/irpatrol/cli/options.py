@@ -17,11 +17,15 @@ THERMAL_SUFFIXES = {".jpg", ".jpeg", ".fff", ".seq", ".csq", ".irg", ".tif", ".t
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--emissivity --distance --reflected --atm-temp --humidity`` to a command."""
     opts = [
-        click.option("--emissivity", type=click.FloatRange(0.0, 1.0, min_open=True), help="Object emissivity (0..1]."),
+        click.option(
+            "--emissivity", type=click.FloatRange(0.0, 1.0, min_open=True), help="Object emissivity (0..1]."
+        ),
         click.option("--distance", "distance_m", type=click.FloatRange(0.0), help="Object distance in m."),
         click.option("--reflected", "reflected_c", type=float, help="Reflected apparent temperature in °C."),
         click.option("--atm-temp", "atmospheric_c", type=float, help="Atmospheric temperature in °C."),
-        click.option("--humidity", "humidity_pct", type=click.FloatRange(0.0, 100.0), help="Relative humidity in %."),
+        click.option(
+            "--humidity", "humidity_pct", type=click.FloatRange(0.0, 100.0), help="Relative humidity in %."
+        ),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -29,8 +33,12 @@ def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def overrides_from(
-    *, emissivity: float | None, distance_m: float | None, reflected_c: float | None,
-    atmospheric_c: float | None, humidity_pct: float | None,
+    *,
+    emissivity: float | None,
+    distance_m: float | None,
+    reflected_c: float | None,
+    atmospheric_c: float | None,
+    humidity_pct: float | None,
 ) -> dict[str, float | None]:
     """CLI units (°C, %) → the library's keyword overrides (K, fraction)."""
     return {
@@ -50,7 +58,9 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:
         p = Path(item)
         if p.is_dir():
             any_dir = True
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in THERMAL_SUFFIXES))
+            files.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in THERMAL_SUFFIXES)
+            )
         elif p.exists():
             files.append(p)
         else:

@@ -65,7 +65,10 @@ def summarize(thermogram: Thermogram) -> dict[str, Any]:
         "undefined_pixels": t.n_undefined,
         "below_range_pixels": t.n_below_range,
         "above_range_pixels": t.n_above_range,
-        "min_c": None, "max_c": None, "mean_c": None, "hottest_xy": None,
+        "min_c": None,
+        "max_c": None,
+        "mean_c": None,
+        "hottest_xy": None,
     }
     if t.n_invalid < t.valid.size:
         masked = np.where(t.valid, t.celsius, -np.inf)
@@ -73,8 +76,10 @@ def summarize(thermogram: Thermogram) -> dict[str, Any]:
         y, x = divmod(flat, t.celsius.shape[1])
         vals = t.celsius[t.valid]
         out.update(
-            min_c=round(float(vals.min()), 3), max_c=round(float(vals.max()), 3),
-            mean_c=round(float(vals.mean()), 3), hottest_xy=[x, y],
+            min_c=round(float(vals.min()), 3),
+            max_c=round(float(vals.max()), 3),
+            mean_c=round(float(vals.mean()), 3),
+            hottest_xy=[x, y],
         )
     return out
 
@@ -83,7 +88,9 @@ def _file_info(path: Path) -> dict[str, Any]:
     with open_thermal(path) as tf:
         frame = tf.first_frame()
         return {
-            "file": str(path), "format": tf.format_name, "frames": tf.frame_count(),
+            "file": str(path),
+            "format": tf.format_name,
+            "frames": tf.frame_count(),
             **info_to_dict(frame.info),
         }
 
@@ -122,25 +129,38 @@ def _print_info(d: dict[str, Any]) -> None:
     cam = d["camera"]
     click.echo(f"{d['file']}")
     click.echo(f"  format        {d['format']} ({d['frames']} frame{'s' if d['frames'] != 1 else ''})")
-    click.echo(f"  camera        {cam['make'] or '?'} {cam['model'] or '?'}  serial {cam['serial'] or '-'}"
-               f"  lens {cam['lens'] or '-'}")
+    click.echo(
+        f"  camera        {cam['make'] or '?'} {cam['model'] or '?'}  serial {cam['serial'] or '-'}"
+        f"  lens {cam['lens'] or '-'}"
+    )
     click.echo(f"  size          {d['width']}x{d['height']}  raw {d['raw_encoding'] or 'temperatures'}")
     click.echo(f"  captured      {d['captured_at'] or '-'}")
     if d["gps"]:
         g = d["gps"]
-        click.echo(f"  gps           {g['latitude_deg']:.7f}, {g['longitude_deg']:.7f}"
-                   + (f"  {g['altitude_m']:.1f} m" if g["altitude_m"] is not None else ""))
+        click.echo(
+            f"  gps           {g['latitude_deg']:.7f}, {g['longitude_deg']:.7f}"
+            + (f"  {g['altitude_m']:.1f} m" if g["altitude_m"] is not None else "")
+        )
     cal = d["calibration"]
     if cal:
         pl = cal["planck"]
-        click.echo(f"  planck        R1={pl['r1']:.6g} R2={pl['r2']:.6g} B={pl['b']:.6g} F={pl['f']:.6g} O={pl['o']:.6g}")
-        click.echo(f"  object        emissivity {cal['emissivity']:.3f}  distance {cal['object_distance_m']:.2f} m"
-                   f"  reflected {cal['reflected_temp_c']:.2f} °C")
-        click.echo(f"  atmosphere    {cal['atmospheric_temp_c']:.2f} °C  RH {cal['relative_humidity_pct']:.1f} %"
-                   f"  window {cal['ir_window_temp_c']:.2f} °C x {cal['ir_window_transmission']:.3f}")
+        click.echo(
+            f"  planck        R1={pl['r1']:.6g} R2={pl['r2']:.6g} B={pl['b']:.6g}"
+            f" F={pl['f']:.6g} O={pl['o']:.6g}"
+        )
+        click.echo(
+            f"  object        emissivity {cal['emissivity']:.3f}  distance {cal['object_distance_m']:.2f} m"
+            f"  reflected {cal['reflected_temp_c']:.2f} °C"
+        )
+        click.echo(
+            f"  atmosphere    {cal['atmospheric_temp_c']:.2f} °C  RH {cal['relative_humidity_pct']:.1f} %"
+            f"  window {cal['ir_window_temp_c']:.2f} °C x {cal['ir_window_transmission']:.3f}"
+        )
         a = cal["atmosphere"]
-        click.echo(f"  atm. model    a1={a['alpha1']:.6g} a2={a['alpha2']:.6g} b1={a['beta1']:.6g}"
-                   f" b2={a['beta2']:.6g} X={a['x']:.6g}")
+        click.echo(
+            f"  atm. model    a1={a['alpha1']:.6g} a2={a['alpha2']:.6g} b1={a['beta1']:.6g}"
+            f" b2={a['beta2']:.6g} X={a['x']:.6g}"
+        )
         if cal["camera_range_c"]:
             lo, hi = cal["camera_range_c"]
             click.echo(f"  camera range  {lo:.1f} .. {hi:.1f} °C  raw {cal['raw_range']}")
@@ -156,8 +176,9 @@ def _frames(path: Path, all_frames: bool) -> list[tuple[ThermalFrame, str]]:
     return [(fr, f"_f{fr.index:04d}") for fr in tf.frames()]
 
 
-def _temps_job(path: Path, *, out: Path, fmt: str | None, all_frames: bool,
-               overrides: dict[str, float | None]) -> dict[str, Any]:
+def _temps_job(
+    path: Path, *, out: Path, fmt: str | None, all_frames: bool, overrides: dict[str, float | None]
+) -> dict[str, Any]:
     written = []
     summary: dict[str, Any] = {}
     for frame, suffix in _frames(path, all_frames):
@@ -174,11 +195,15 @@ def _print_summary(d: dict[str, Any]) -> None:
         click.echo(f"{d['file']}: no valid pixel ({d['invalid_pixels']} invalid)")
         return
     inv = f", {d['invalid_pixels']} invalid px" if d["invalid_pixels"] else ""
-    click.echo(f"{d['file']}: min {d['min_c']:.2f} °C  max {d['max_c']:.2f} °C  mean {d['mean_c']:.2f} °C"
-               f"  hottest at x={d['hottest_xy'][0]} y={d['hottest_xy'][1]}{inv}")
+    click.echo(
+        f"{d['file']}: min {d['min_c']:.2f} °C  max {d['max_c']:.2f} °C  mean {d['mean_c']:.2f} °C"
+        f"  hottest at x={d['hottest_xy'][0]} y={d['hottest_xy'][1]}{inv}"
+    )
 
 
-def _output_target(out: str, batch: bool, fmt: str | None, allowed: tuple[str, ...]) -> tuple[Path, str | None]:
+def _output_target(
+    out: str, batch: bool, fmt: str | None, allowed: tuple[str, ...]
+) -> tuple[Path, str | None]:
     target = Path(out)
     if batch:
         try:
@@ -192,14 +217,23 @@ def _output_target(out: str, batch: bool, fmt: str | None, allowed: tuple[str, .
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output file (.csv/.npy/.tiff), or a folder for batches.")
-@click.option("--format", "fmt", type=click.Choice(TEMPERATURE_FORMATS), help="Format in a batch (default npy).")
+@click.option(
+    "--format", "fmt", type=click.Choice(TEMPERATURE_FORMATS), help="Format in a batch (default npy)."
+)
 @click.option("--all-frames", is_flag=True, help="Every frame of a sequence (SEQ/CSQ), not just the first.")
 @click.option("--workers", type=click.IntRange(0), default=0, help="Processes for batches; 0 = one per core.")
 @click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
 @override_options
 @handle_errors
-def temps(inputs: tuple[str, ...], output: str, fmt: str | None, all_frames: bool, workers: int,
-          as_json: bool, **opts: float | None) -> None:
+def temps(
+    inputs: tuple[str, ...],
+    output: str,
+    fmt: str | None,
+    all_frames: bool,
+    workers: int,
+    as_json: bool,
+    **opts: float | None,
+) -> None:
     """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
     paths, any_dir = expand_inputs(inputs)
     batch = any_dir or len(paths) > 1 or all_frames
@@ -213,9 +247,16 @@ def temps(inputs: tuple[str, ...], output: str, fmt: str | None, all_frames: boo
 
 def _emit(results: list[JobResult], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({"images": [r.data for r in results if r.ok],
-                               "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok]},
-                              indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "images": [r.data for r in results if r.ok],
+                    "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for r in results:
             if r.data is not None:
@@ -237,8 +278,15 @@ def parse_range(text: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _render_job(path: Path, *, out: Path, batch: bool, palette: str, span: tuple[float, float] | None,
-                overrides: dict[str, float | None]) -> dict[str, Any]:
+def _render_job(
+    path: Path,
+    *,
+    out: Path,
+    batch: bool,
+    palette: str,
+    span: tuple[float, float] | None,
+    overrides: dict[str, float | None],
+) -> dict[str, Any]:
     frame = open_thermal(path).first_frame()
     t = frame.thermogram(**overrides) if frame.has_raw else frame.thermogram()
     lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
@@ -260,8 +308,15 @@ def _render_job(path: Path, *, out: Path, batch: bool, palette: str, span: tuple
 @click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
 @override_options
 @handle_errors
-def render(inputs: tuple[str, ...], output: str, palette: str, range_text: str, workers: int,
-           as_json: bool, **opts: float | None) -> None:
+def render(
+    inputs: tuple[str, ...],
+    output: str,
+    palette: str,
+    range_text: str,
+    workers: int,
+    as_json: bool,
+    **opts: float | None,
+) -> None:
     """Render INPUTS as palette PNG images with a colour scale bar."""
     span = parse_range(range_text)
     paths, any_dir = expand_inputs(inputs)
@@ -269,6 +324,8 @@ def render(inputs: tuple[str, ...], output: str, palette: str, range_text: str, 
     if not batch and Path(output).suffix.lower() != ".png":
         raise ParameterError("--output", output, "a .png file name (or a folder for batches)")
     out, _ = _output_target(output, batch, None, ("png",))
-    job = partial(_render_job, out=out, batch=batch, palette=palette, span=span, overrides=overrides_from(**opts))
+    job = partial(
+        _render_job, out=out, batch=batch, palette=palette, span=span, overrides=overrides_from(**opts)
+    )
     results = run_batch(job, paths, workers=workers, desc="render")
     _emit(results, as_json)

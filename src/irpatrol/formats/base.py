@@ -183,7 +183,8 @@ class ThermalFrame:
         if self._temp_loader is not None:
             if any(v is not None for v in overrides.values()):
                 raise ParameterError(
-                    "overrides", {k: v for k, v in overrides.items() if v is not None},
+                    "overrides",
+                    {k: v for k, v in overrides.items() if v is not None},
                     f"none: {self.source} stores temperatures, not raw counts",
                 )
             with funnel(self.source):
@@ -205,7 +206,7 @@ class ThermalFrame:
 
     def celsius(self, **overrides: float | None) -> npt.NDArray[np.float32]:
         """Temperatures in °C (float32, rows × cols); see :meth:`thermogram` for overrides."""
-        return self.thermogram(**overrides).celsius  # type: ignore[arg-type]
+        return self.thermogram(**overrides).celsius
 
     def visible_image(self) -> bytes | None:
         """The embedded visible-light photo (JPEG bytes), or ``None`` when absent."""

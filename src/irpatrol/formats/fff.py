@@ -15,9 +15,10 @@ Layout (facts from ExifTool's FLIR tables and the sample files):
 from __future__ import annotations
 
 import math
+import mmap
 import struct
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +42,9 @@ REC_RAW = 1
 REC_VISIBLE = 14
 REC_CAMERA_INFO = 32
 REC_GPS = 43
+
+Buffer = bytes | memoryview | mmap.mmap
+"""Anything the record parsers can read from: file bytes, a view, or a memory map."""
 
 RAW_BARE = 2
 RAW_PNG = 3
@@ -77,7 +81,7 @@ class FffBlock:
         return None
 
 
-def parse_block(buf: bytes | memoryview, start: int, *, path: str) -> FffBlock:
+def parse_block(buf: Buffer, start: int, *, path: str) -> FffBlock:
     """Parse the FFF header and directory at ``start``; check every record lies inside ``buf``."""
     size = len(buf)
     if start + HEADER_SIZE > size:
@@ -104,14 +108,17 @@ def parse_block(buf: bytes | memoryview, start: int, *, path: str) -> FffBlock:
     records: list[Record] = []
     end = dir_end
     for i in range(count):
-        rtype, sub, ver, _idx, off, length = struct.unpack_from(bo + "HHIIII", buf, dir_start + i * ENTRY_SIZE)
+        rtype, sub, ver, _idx, off, length = struct.unpack_from(
+            bo + "HHIIII", buf, dir_start + i * ENTRY_SIZE
+        )
         if rtype == 0 or length == 0:
             continue
         abs_off = start + off
         if abs_off + length > size:
             raise CorruptFileError(
                 path,
-                f"FFF record type {rtype} (+{off}, {length} bytes) runs past the end of the data: truncated file",
+                f"FFF record type {rtype} (+{off}, {length} bytes) runs past the end of the data: "
+                "truncated file",
                 offset=abs_off,
             )
         records.append(Record(rtype, sub, ver, abs_off, length))
@@ -119,10 +126,12 @@ def parse_block(buf: bytes | memoryview, start: int, *, path: str) -> FffBlock:
     return FffBlock(start, creator, bo, version, tuple(records), end)
 
 
-def record_order(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[str, int, int]:
+def record_order(buf: Buffer, rec: Record, *, path: str) -> tuple[str, int, int]:
     """Byte order, width and height of a CameraInfo/RawData record, from its own header."""
     if rec.length < 32:
-        raise CorruptFileError(path, f"FFF record type {rec.type} is only {rec.length} bytes", offset=rec.offset)
+        raise CorruptFileError(
+            path, f"FFF record type {rec.type} is only {rec.length} bytes", offset=rec.offset
+        )
     for bo in ("<", ">"):
         tag, width, height = struct.unpack_from(bo + "HHH", buf, rec.offset)
         if tag == 2:
@@ -132,11 +141,11 @@ def record_order(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[st
     )
 
 
-def _f32(buf: bytes | memoryview, pos: int, bo: str) -> float:
+def _f32(buf: Buffer, pos: int, bo: str) -> float:
     return float(struct.unpack_from(bo + "f", buf, pos)[0])
 
 
-def _text(buf: bytes | memoryview, pos: int, n: int) -> str | None:
+def _text(buf: Buffer, pos: int, n: int) -> str | None:
     raw = bytes(buf[pos : pos + n]).split(b"\0", 1)[0]
     text = raw.decode("latin-1").strip()
     return text if text and text.isprintable() else None
@@ -154,7 +163,7 @@ class CameraInfo:
     extra: dict[str, float | int | str]
 
 
-def parse_camera_info(buf: bytes | memoryview, rec: Record, *, path: str) -> CameraInfo:
+def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
     """Decode CameraInfo: Planck and atmosphere constants, object parameters, identity, time.
 
     Offsets follow ExifTool's FLIR CameraInfo table; all values in the file are K, m,
@@ -163,7 +172,8 @@ def parse_camera_info(buf: bytes | memoryview, rec: Record, *, path: str) -> Cam
     bo, width, height = record_order(buf, rec, path=path)
     if rec.length < 0x340:
         raise CorruptFileError(
-            path, f"CameraInfo record is {rec.length} bytes, shorter than the 832 the constants need",
+            path,
+            f"CameraInfo record is {rec.length} bytes, shorter than the 832 the constants need",
             offset=rec.offset,
         )
     o = rec.offset
@@ -172,7 +182,10 @@ def parse_camera_info(buf: bytes | memoryview, rec: Record, *, path: str) -> Cam
         return _f32(buf, o + off, bo)
 
     planck = PlanckConstants(
-        r1=f(0x58), r2=f(0x30C), b=f(0x5C), f=f(0x60),
+        r1=f(0x58),
+        r2=f(0x30C),
+        b=f(0x5C),
+        f=f(0x60),
         o=float(struct.unpack_from(bo + "i", buf, o + 0x308)[0]),
     )
     atmosphere = AtmosphereConstants(alpha1=f(0x70), alpha2=f(0x74), beta1=f(0x78), beta2=f(0x7C), x=f(0x80))
@@ -216,17 +229,17 @@ def parse_camera_info(buf: bytes | memoryview, rec: Record, *, path: str) -> Cam
     return CameraInfo(width, height, calibration, camera, captured_at, extra)
 
 
-def _flir_datetime(buf: bytes | memoryview, pos: int, bo: str) -> datetime | None:
+def _flir_datetime(buf: Buffer, pos: int, bo: str) -> datetime | None:
     """FLIR time stamp: uint32 Unix seconds (UTC), uint32 ms, int16 zone (minutes west of UTC)."""
     seconds, millis, zone = struct.unpack_from(bo + "IIh", buf, pos)
     millis &= 0xFFFF
     if seconds == 0 or millis > 999 or abs(zone) > 14 * 60:
         return None
     tz = timezone(timedelta(minutes=-zone))
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(tz) + timedelta(milliseconds=millis)
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone(tz) + timedelta(milliseconds=millis)
 
 
-def parse_gps(buf: bytes | memoryview, rec: Record) -> GeoPosition | None:
+def parse_gps(buf: Buffer, rec: Record) -> GeoPosition | None:
     """FLIR GPS record (type 43): valid flag, hemisphere letters, float64 lat/lon, float32 altitude."""
     if rec.length < 0x24:
         return None
@@ -247,10 +260,12 @@ def parse_gps(buf: bytes | memoryview, rec: Record) -> GeoPosition | None:
         lat = -lat
     if lon_ref == b"W" and lon > 0:
         lon = -lon
-    return GeoPosition(latitude_deg=lat, longitude_deg=lon, altitude_m=float(alt) if math.isfinite(alt) else None)
+    return GeoPosition(
+        latitude_deg=lat, longitude_deg=lon, altitude_m=float(alt) if math.isfinite(alt) else None
+    )
 
 
-def raw_encoding(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[str, int, int]:
+def raw_encoding(buf: Buffer, rec: Record, *, path: str) -> tuple[str, int, int]:
     """How the RawData record stores pixels, and the frame size from its header."""
     bo, width, height = record_order(buf, rec, path=path)
     check_dimensions(path, width, height, what="raw frame")
@@ -260,11 +275,13 @@ def raw_encoding(buf: bytes | memoryview, rec: Record, *, path: str) -> tuple[st
         return ("png" if bo == "<" else "png-be"), width, height
     if rec.subtype == RAW_JPEG_LS:
         return "jpeg-ls", width, height
-    raise UnsupportedFormatError(path, f"FLIR raw data subtype {rec.subtype} is not supported", offset=rec.offset)
+    raise UnsupportedFormatError(
+        path, f"FLIR raw data subtype {rec.subtype} is not supported", offset=rec.offset
+    )
 
 
 def decode_raw(
-    buf: bytes | memoryview, rec: Record, encoding: str, width: int, height: int, *, path: str
+    buf: Buffer, rec: Record, encoding: str, width: int, height: int, *, path: str
 ) -> npt.NDArray[np.uint16]:
     """Decode the RawData record's pixels to uint16 counts (rows, cols)."""
     body = rec.offset + 32
@@ -273,7 +290,8 @@ def decode_raw(
         need = width * height * 2
         if end - body < need:
             raise CorruptFileError(
-                path, f"raw frame needs {need} bytes for {width}x{height}, record holds {end - body}",
+                path,
+                f"raw frame needs {need} bytes for {width}x{height}, record holds {end - body}",
                 offset=body,
             )
         dtype = "<u2" if encoding == "uint16-le" else ">u2"
@@ -299,7 +317,7 @@ def decode_raw(
     return arr.astype(np.uint16, copy=False)
 
 
-def visible_jpeg(buf: bytes | memoryview, rec: Record) -> bytes | None:
+def visible_jpeg(buf: Buffer, rec: Record) -> bytes | None:
     """The embedded visible photo of record type 14 (JPEG bytes after a 32-byte header)."""
     data = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
     return data if data[:2] == b"\xff\xd8" else None

@@ -41,7 +41,9 @@ def assemble_fff(chunks: list[tuple[int, int, bytes]], *, path: str) -> bytes:
     by_index: dict[int, bytes] = {}
     for index, chunk_last, payload in chunks:
         if chunk_last != last or index > last:
-            raise CorruptFileError(path, f"FLIR APP1 chunk {index} claims {chunk_last + 1} chunks, others {last + 1}")
+            raise CorruptFileError(
+                path, f"FLIR APP1 chunk {index} claims {chunk_last + 1} chunks, others {last + 1}"
+            )
         if index in by_index:
             raise CorruptFileError(path, f"FLIR APP1 chunk {index} appears twice")
         by_index[index] = payload
@@ -54,7 +56,11 @@ def assemble_fff(chunks: list[tuple[int, int, bytes]], *, path: str) -> bytes:
 
 
 def frame_from_block(
-    buf: bytes | memoryview | mmap.mmap, block: fff.FffBlock, *, path: str, index: int,
+    buf: fff.Buffer,
+    block: fff.FffBlock,
+    *,
+    path: str,
+    index: int,
     exif: ExifFacts | None = None,
 ) -> ThermalFrame:
     """Build a lazy :class:`ThermalFrame` from a parsed FFF block (headers only)."""
@@ -68,7 +74,8 @@ def frame_from_block(
     cam = fff.parse_camera_info(buf, info_rec, path=path)
     if (cam.width, cam.height) != (width, height):
         raise CorruptFileError(
-            path, f"RawData says {width}x{height} but CameraInfo says {cam.width}x{cam.height}",
+            path,
+            f"RawData says {width}x{height} but CameraInfo says {cam.width}x{cam.height}",
             offset=raw_rec.offset,
         )
     gps_rec = block.find(fff.REC_GPS)
@@ -85,7 +92,8 @@ def frame_from_block(
             warnings.append(exif.warning)
     model = cam.camera.model or (exif.model if exif else None)
     camera = CameraIdentity(
-        make=make or ("FLIR Systems" if block.creator in ("", "FLIR", "ResearchIR") else block.creator or None),
+        make=make
+        or ("FLIR Systems" if block.creator in ("", "FLIR", "ResearchIR") else block.creator or None),
         model=model,
         serial=cam.camera.serial,
         lens=cam.camera.lens,
@@ -115,7 +123,9 @@ def frame_from_block(
     )
 
 
-def open_rjpeg(layout: JpegLayout, chunks: list[tuple[int, int, bytes]], *, path: str, exif: ExifFacts) -> ThermalFile:
+def open_rjpeg(
+    layout: JpegLayout, chunks: list[tuple[int, int, bytes]], *, path: str, exif: ExifFacts
+) -> ThermalFile:
     """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found."""
     blob = assemble_fff(chunks, path=path)
     block = fff.parse_block(blob, 0, path=path)

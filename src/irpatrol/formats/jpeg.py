@@ -73,7 +73,8 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
         (length,) = struct.unpack_from(">H", data, pos + 2)
         if length < 2 or pos + 2 + length > size:
             raise CorruptFileError(
-                path, f"JPEG segment 0x{marker:02x} of {length} bytes runs past the end of the file",
+                path,
+                f"JPEG segment 0x{marker:02x} of {length} bytes runs past the end of the file",
                 offset=pos,
             )
         if marker == _SOS:

@@ -52,7 +52,10 @@ class JpegReader:
             )
         if layout.trailer_offset is not None:
             trailer = len(buf) - layout.trailer_offset
-            if trailer > _TRAILER_LIMIT and buf[layout.trailer_offset : layout.trailer_offset + 2] != b"\xff\xd8":
+            if (
+                trailer > _TRAILER_LIMIT
+                and buf[layout.trailer_offset : layout.trailer_offset + 2] != b"\xff\xd8"
+            ):
                 raise UnsupportedFormatError(
                     path,
                     f"unsupported radiometric format: palette JPEG ({camera}) with a {trailer}-byte "

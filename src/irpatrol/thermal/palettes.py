@@ -58,7 +58,9 @@ def palette_table(name: str) -> npt.NDArray[np.uint8]:
         raise ParameterError("palette", name, f"one of {sorted(PALETTES)}") from None
 
 
-def auto_range(temps_c: npt.NDArray[np.floating], valid: npt.NDArray[np.bool_] | None = None) -> tuple[float, float]:
+def auto_range(
+    temps_c: npt.NDArray[np.floating], valid: npt.NDArray[np.bool_] | None = None
+) -> tuple[float, float]:
     """Display span (°C): the 0.5th–99.5th percentile of valid pixels, at least 1 K wide."""
     values = temps_c[valid] if valid is not None else temps_c[np.isfinite(temps_c)]
     values = values[np.isfinite(values)]

@@ -170,7 +170,10 @@ def _finite_positive(name: str, value: float) -> None:
 
 
 def atmospheric_transmission(
-    *, distance_m: float, relative_humidity: float, atmospheric_temp_k: float,
+    *,
+    distance_m: float,
+    relative_humidity: float,
+    atmospheric_temp_k: float,
     atmosphere: AtmosphereConstants,
 ) -> float:
     """Atmospheric transmission tau (0..1] over ``distance_m`` (m) for one path half.
@@ -191,7 +194,9 @@ def atmospheric_transmission(
     )
 
 
-def blackbody_raw(temp_k: float | npt.NDArray[np.float64], *, planck: PlanckConstants) -> npt.NDArray[np.float64]:
+def blackbody_raw(
+    temp_k: float | npt.NDArray[np.float64], *, planck: PlanckConstants
+) -> npt.NDArray[np.float64]:
     """Counts a blackbody at ``temp_k`` (K) produces on this camera."""
     t = np.asarray(temp_k, dtype=np.float64)
     with np.errstate(over="ignore", divide="ignore"):
@@ -202,8 +207,10 @@ def _path_terms(cal: Calibration) -> tuple[float, float]:
     """Return (gain, offset) so that raw_obj = raw * gain - offset."""
     p = cal.params
     tau = atmospheric_transmission(
-        distance_m=p.distance_m, relative_humidity=p.relative_humidity,
-        atmospheric_temp_k=p.atmospheric_temp_k, atmosphere=cal.atmosphere,
+        distance_m=p.distance_m,
+        relative_humidity=p.relative_humidity,
+        atmospheric_temp_k=p.atmospheric_temp_k,
+        atmosphere=cal.atmosphere,
     )
     e, w = p.emissivity, p.window_transmission
     r_refl = float(blackbody_raw(p.reflected_temp_k, planck=cal.planck))
@@ -245,9 +252,7 @@ def kelvin_to_raw(temp_k: npt.ArrayLike, *, calibration: Calibration) -> npt.NDA
     return (raw_obj + offset) / gain
 
 
-def thermogram_from_raw(
-    raw: npt.NDArray[np.uint16], *, calibration: Calibration
-) -> Thermogram:
+def thermogram_from_raw(raw: npt.NDArray[np.uint16], *, calibration: Calibration) -> Thermogram:
     """Convert a uint16 raw frame to a :class:`Thermogram` in °C.
 
     Raw counts are integers, so the model is evaluated once per distinct count in
