@@ -1,0 +1,100 @@
+"""Hot-spot detection: tiny arrays with an obvious answer, then real electrical samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from irpatrol.diagnosis.hotspots import find_hotspots
+from irpatrol.errors import ParameterError
+from irpatrol.formats import open_thermal
+from tests.conftest import sample_path
+
+
+def _noisy(shape: tuple[int, int] = (40, 50), seed: int = 3) -> np.ndarray:
+    rng = np.random.RandomState(seed)
+    return (20.0 + rng.normal(0, 0.1, shape)).astype(np.float32)
+
+
+def test_two_spots_ranked_by_peak() -> None:
+    t = _noisy()
+    t[5:8, 5:8] = 30.0
+    t[20:24, 30:34] = 45.0
+    r = find_hotspots(t)
+    assert [s.peak_xy for s in r.spots] == [(30, 20), (5, 5)]
+    assert r.spots[0].rank == 1
+    assert r.spots[0].area_px == 16
+    assert r.spots[0].excess_k == pytest.approx(25.0, abs=0.5)
+    assert r.background_c == pytest.approx(20.0, abs=0.05)
+
+
+def test_single_hot_pixel_is_noise() -> None:
+    t = _noisy()
+    t[10, 10] = 80.0
+    assert find_hotspots(t).spots == ()
+    assert len(find_hotspots(t, min_area_px=1).spots) == 1
+
+
+def test_small_excess_is_ignored() -> None:
+    t = _noisy()
+    t[5:9, 5:9] = 21.5
+    assert find_hotspots(t).spots == ()
+    assert len(find_hotspots(t, min_excess_k=1.0).spots) == 1
+
+
+def test_warm_part_on_warm_object_found() -> None:
+    t = np.full((60, 80), 10.0, dtype=np.float32)
+    t[5:58, 10:75] = 14.0  # a large warm panel, most of the frame
+    t[30:33, 40:43] = 19.0  # a warm breaker on it
+    r = find_hotspots(t)
+    top = r.spots[0]
+    assert top.peak_xy == (40, 30)
+    assert top.background_c == pytest.approx(14.0)
+
+
+def test_nan_and_invalid_excluded_and_reported() -> None:
+    t = _noisy()
+    t[5:8, 5:8] = np.nan
+    valid = np.ones(t.shape, dtype=bool)
+    valid[20:24, 30:34] = False
+    t[20:24, 30:34] = 99.0
+    r = find_hotspots(t, valid=valid)
+    assert r.spots == ()
+    assert r.n_excluded == 25
+
+
+def test_parameters_validated() -> None:
+    with pytest.raises(ParameterError, match="min_area_px"):
+        find_hotspots(_noisy(), min_area_px=0)
+    with pytest.raises(ParameterError, match="min_excess_k"):
+        find_hotspots(_noisy(), min_excess_k=-1)
+    with pytest.raises(ParameterError, match="celsius"):
+        find_hotspots(np.zeros((0, 3)))
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize(
+    ("name", "box"),
+    [
+        # hot equipment at the left edge of the T640 cabinet view (x 0-107, y 26-259), hand-checked
+        ("flir_t640_fuses.jpg", (0, 20, 110, 260)),
+        # the right AFCI breaker on the C2 panel (80x60), hand-checked
+        ("flir_c2_afci_breakers.jpg", (28, 25, 57, 45)),
+    ],
+)
+def test_top_hotspot_on_the_equipment(name: str, box: tuple[int, int, int, int]) -> None:
+    tg = open_thermal(sample_path(name)).first_frame().thermogram()
+    spot = find_hotspots(tg.celsius, valid=tg.valid).spots[0]
+    left, top, right, bottom = box
+    assert left <= spot.peak_xy[0] < right
+    assert top <= spot.peak_xy[1] < bottom
+
+
+@pytest.mark.samples
+def test_t640_contactor_and_c2_both_breakers_found() -> None:
+    tg = open_thermal(sample_path("flir_t640_fuses.jpg")).first_frame().thermogram()
+    spots = find_hotspots(tg.celsius, valid=tg.valid).spots[:5]
+    assert any(190 <= s.peak_xy[0] < 300 and 355 <= s.peak_xy[1] < 475 for s in spots)  # contactor
+    tg = open_thermal(sample_path("flir_c2_afci_breakers.jpg")).first_frame().thermogram()
+    spots = find_hotspots(tg.celsius, valid=tg.valid).spots[:2]
+    assert sorted(s.peak_xy for s in spots) == [(33, 35), (51, 36)]
