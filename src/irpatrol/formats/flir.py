@@ -9,7 +9,7 @@ back, one per frame (CSQ frames hold JPEG-LS raw data).
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from irpatrol.errors import CorruptFileError
@@ -22,23 +22,26 @@ FLIR_APP1 = b"FLIR\0"
 _CHUNK_HEADER = 8
 
 
-def flir_chunks(layout: JpegLayout) -> list[tuple[int, int, bytes]]:
-    """The APP1 "FLIR" chunks as (index, last index, payload) in file order."""
+def flir_chunks(layout: JpegLayout) -> list[tuple[int, int, memoryview]]:
+    """The APP1 "FLIR" chunks as (index, last index, payload) in file order.
+
+    Payloads are views of the segment bytes (no copy: :func:`assemble_fff` joins them).
+    """
     out = []
     for seg in layout.app(APP1):
         p = seg.payload
         if p[:5] == FLIR_APP1 and len(p) >= _CHUNK_HEADER:
-            out.append((p[6], p[7], p[_CHUNK_HEADER:]))
+            out.append((p[6], p[7], memoryview(p)[_CHUNK_HEADER:]))
     return out
 
 
-def assemble_fff(chunks: list[tuple[int, int, bytes]], *, path: str) -> bytes:
+def assemble_fff(chunks: Sequence[tuple[int, int, bytes | memoryview]], *, path: str) -> bytes:
     """Concatenate FLIR APP1 chunk payloads in index order into one FFF block.
 
     Raises :class:`CorruptFileError` when a chunk is missing or repeated (a cut file).
     """
     last = chunks[0][1]
-    by_index: dict[int, bytes] = {}
+    by_index: dict[int, bytes | memoryview] = {}
     for index, chunk_last, payload in chunks:
         if chunk_last != last or index > last:
             raise CorruptFileError(
@@ -124,7 +127,7 @@ def frame_from_block(
 
 
 def open_rjpeg(
-    layout: JpegLayout, chunks: list[tuple[int, int, bytes]], *, path: str, exif: ExifFacts
+    layout: JpegLayout, chunks: list[tuple[int, int, memoryview]], *, path: str, exif: ExifFacts
 ) -> ThermalFile:
     """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found."""
     blob = assemble_fff(chunks, path=path)

@@ -9,7 +9,8 @@ decoded.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from irpatrol.errors import CorruptFileError
 
@@ -31,15 +32,31 @@ class Segment:
 
 @dataclass(frozen=True)
 class JpegLayout:
-    """The header segments of a JPEG, where its scan starts and how many bytes trail its end."""
+    """The header segments of a JPEG, where its scan starts and how many bytes trail its end.
+
+    ``trailer_offset`` (where bytes after the end-of-image marker start, or ``None``)
+    is looked for on first use only: finding it scans the entropy-coded data, which
+    readers of APP segments never need.
+    """
 
     segments: tuple[Segment, ...]
     scan_offset: int | None
-    trailer_offset: int | None
+    _data: bytes = field(default=b"", repr=False, compare=False)
+    _eoi_end: int | None = field(default=None, repr=False, compare=False)
 
     def app(self, marker: int) -> list[Segment]:
         """All segments with this marker, in file order."""
         return [s for s in self.segments if s.marker == marker]
+
+    @cached_property
+    def trailer_offset(self) -> int | None:
+        """Offset of the first byte after the end-of-image marker, or ``None`` when nothing follows."""
+        if self._eoi_end is not None or self.scan_offset is None:
+            return self._eoi_end
+        eoi = self._data.find(b"\xff\xd9", self.scan_offset)
+        if eoi >= 0 and eoi + 2 < len(self._data):
+            return eoi + 2
+        return None
 
 
 def is_jpeg(prefix: bytes) -> bool:
@@ -69,7 +86,7 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
             pos += 2
             continue
         if marker == _EOI:
-            return JpegLayout(tuple(segments), None, pos + 2 if pos + 2 < size else None)
+            return JpegLayout(tuple(segments), None, data, pos + 2 if pos + 2 < size else None)
         (length,) = struct.unpack_from(">H", data, pos + 2)
         if length < 2 or pos + 2 + length > size:
             raise CorruptFileError(
@@ -82,9 +99,4 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
             break
         segments.append(Segment(marker, pos, data[pos + 4 : pos + 2 + length]))
         pos += 2 + length
-    trailer: int | None = None
-    if scan_offset is not None:
-        eoi = data.find(b"\xff\xd9", scan_offset)
-        if eoi >= 0 and eoi + 2 < size:
-            trailer = eoi + 2
-    return JpegLayout(tuple(segments), scan_offset, trailer)
+    return JpegLayout(tuple(segments), scan_offset, data)

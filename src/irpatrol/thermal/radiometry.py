@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -203,6 +204,14 @@ def blackbody_raw(
         return planck.r1 / (planck.r2 * (np.exp(planck.b / t) - planck.f)) - planck.o
 
 
+def _blackbody_raw_scalar(temp_k: float, planck: PlanckConstants) -> float:
+    """:func:`blackbody_raw` for one temperature, without NumPy's per-call overhead."""
+    try:
+        return planck.r1 / (planck.r2 * (math.exp(planck.b / temp_k) - planck.f)) - planck.o
+    except (OverflowError, ZeroDivisionError):  # the array version's inf/0 semantics
+        return float(blackbody_raw(temp_k, planck=planck))
+
+
 def _path_terms(cal: Calibration) -> tuple[float, float]:
     """Return (gain, offset) so that raw_obj = raw * gain - offset."""
     p = cal.params
@@ -213,9 +222,9 @@ def _path_terms(cal: Calibration) -> tuple[float, float]:
         atmosphere=cal.atmosphere,
     )
     e, w = p.emissivity, p.window_transmission
-    r_refl = float(blackbody_raw(p.reflected_temp_k, planck=cal.planck))
-    r_atm = float(blackbody_raw(p.atmospheric_temp_k, planck=cal.planck))
-    r_win = float(blackbody_raw(p.window_temp_k, planck=cal.planck))
+    r_refl = _blackbody_raw_scalar(p.reflected_temp_k, cal.planck)
+    r_atm = _blackbody_raw_scalar(p.atmospheric_temp_k, cal.planck)
+    r_win = _blackbody_raw_scalar(p.window_temp_k, cal.planck)
     gain = 1.0 / (e * tau * w * tau)
     offset = (
         (1.0 - e) / e * r_refl
@@ -252,11 +261,63 @@ def kelvin_to_raw(temp_k: npt.ArrayLike, *, calibration: Calibration) -> npt.NDA
     return (raw_obj + offset) / gain
 
 
+def _kelvin_span(lo: int, hi: int, calibration: Calibration) -> tuple[npt.NDArray[np.float64], bool]:
+    """Temperatures (K) of the counts ``lo..hi``, and whether every one of them is defined.
+
+    The operations of :func:`raw_to_kelvin` in the same order (so the same values),
+    done in place on one buffer.  The model is monotonic in the count, so the first
+    and last entries tell whether all entries have a real, positive answer; when
+    not, :func:`raw_to_kelvin` itself gives the NaNs.
+    """
+    calibration.validate()
+    gain, offset = _path_terms(calibration)
+    pl = calibration.planck
+    t = np.arange(lo, hi + 1, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t *= gain
+        t -= offset
+        t += pl.o  # raw_obj + O
+        positive = bool(t[0] > 0.0)  # the smallest: raw_obj + O grows with the count
+        t *= pl.r2
+        np.divide(pl.r1, t, out=t)
+        t += pl.f
+        np.log(t, out=t)
+        np.divide(pl.b, t, out=t)
+    first, last = float(t[0]), float(t[-1])
+    if positive and math.isfinite(first) and math.isfinite(last) and first > 0.0 and last > 0.0:
+        return t, True
+    return raw_to_kelvin(np.arange(lo, hi + 1, dtype=np.float64), calibration=calibration), False
+
+
+_G = TypeVar("_G", bound=np.generic)
+_GATHER_CHUNK = 16_000
+"""Pixels per :func:`numpy.take` call: its index copy (8 bytes a pixel) stays small and reused."""
+
+
+def _gather(lut: npt.NDArray[_G], raw: npt.NDArray[np.uint16]) -> npt.NDArray[_G]:
+    """``lut[raw]`` for a table at least ``raw.max() + 1`` long, in chunks.
+
+    ``np.take`` is about twice as fast as fancy indexing but turns the whole index
+    array into intp first; chunking keeps that temporary small (no fresh pages per
+    frame).  ``mode="wrap"`` skips the bounds checks: every index is in range.
+    """
+    out = np.empty(raw.shape, dtype=lut.dtype)
+    flat_out = out.reshape(-1)
+    flat_raw = raw.reshape(-1)
+    n = flat_raw.size
+    for i in range(0, n, _GATHER_CHUNK):
+        np.take(lut, flat_raw[i : i + _GATHER_CHUNK], mode="wrap", out=flat_out[i : i + _GATHER_CHUNK])
+    return out
+
+
 def thermogram_from_raw(raw: npt.NDArray[np.uint16], *, calibration: Calibration) -> Thermogram:
     """Convert a uint16 raw frame to a :class:`Thermogram` in °C.
 
     Raw counts are integers, so the model is evaluated once per distinct count in
-    the frame's span (a look-up table, float64) and gathered: exact, and fast.
+    the frame's span (a look-up table, float64) and gathered: exact, and fast.  The
+    table is indexed by the count itself (entries below the frame's minimum are
+    allocated but never written or read), and when the whole span is defined and in
+    the calibrated range the mask is all True without a second gather.
     """
     if raw.dtype != np.uint16:
         raise ParameterError("raw.dtype", str(raw.dtype), "uint16 counts")
@@ -264,8 +325,20 @@ def thermogram_from_raw(raw: npt.NDArray[np.uint16], *, calibration: Calibration
         raise ParameterError("raw.shape", raw.shape, "a non-empty array")
     lo = int(raw.min())
     hi = int(raw.max())
+    kelvin, defined = _kelvin_span(lo, hi, calibration)
+    lut_c = np.empty(hi + 1, dtype=np.float32)
+    np.subtract(kelvin, KELVIN_OFFSET, out=lut_c[lo:], casting="same_kind")
+    celsius = _gather(lut_c, raw)
+    all_valid = defined
+    if all_valid and calibration.temp_range_k is not None:  # kelvin grows with the count
+        tmin, tmax = calibration.temp_range_k
+        all_valid = tmin <= kelvin[0] and kelvin[-1] <= tmax
+    if all_valid and calibration.raw_range is not None:
+        rmin, rmax = calibration.raw_range
+        all_valid = rmax <= rmin or (rmin <= lo and hi <= rmax)
+    if all_valid:
+        return Thermogram(celsius, np.ones(raw.shape, dtype=bool), 0, 0, 0)
     counts = np.arange(lo, hi + 1, dtype=np.float64)
-    kelvin = raw_to_kelvin(counts, calibration=calibration)
     undefined = np.isnan(kelvin)
     below = np.zeros(counts.shape, dtype=bool)
     above = np.zeros(counts.shape, dtype=bool)
@@ -279,14 +352,10 @@ def thermogram_from_raw(raw: npt.NDArray[np.uint16], *, calibration: Calibration
         if rmax > rmin:
             below |= counts < rmin
             above |= counts > rmax
-    lut_c = (kelvin - KELVIN_OFFSET).astype(np.float32)
-    lut_valid = ~(undefined | below | above)
-    index = raw - np.uint16(lo)
-    celsius = lut_c[index]
-    valid = lut_valid[index]
-    hist = np.bincount(index.ravel(), minlength=counts.size) if not lut_valid.all() else None
-    if hist is None:
-        return Thermogram(celsius, valid, 0, 0, 0)
+    lut_valid = np.zeros(hi + 1, dtype=bool)
+    lut_valid[lo:] = ~(undefined | below | above)
+    valid = _gather(lut_valid, raw)
+    hist = np.bincount(raw.ravel(), minlength=hi + 1)[lo:]
     return Thermogram(
         celsius,
         valid,
