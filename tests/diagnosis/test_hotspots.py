@@ -98,3 +98,15 @@ def test_t640_contactor_and_c2_both_breakers_found() -> None:
     tg = open_thermal(sample_path("flir_c2_afci_breakers.jpg")).first_frame().thermogram()
     spots = find_hotspots(tg.celsius, valid=tg.valid).spots[:2]
     assert sorted(s.peak_xy for s in spots) == [(33, 35), (51, 36)]
+
+
+def test_local_excess_on_ragged_frame_matches_expanded_background() -> None:
+    from irpatrol.diagnosis.hotspots import _exceeds_local, local_background
+
+    rng = np.random.RandomState(5)
+    t = rng.normal(20, 1, (37, 53)).astype(np.float32)
+    v = np.ones(t.shape, dtype=bool)
+    grid, block = local_background(t, v, window_px=28, fill_c=20.0)
+    assert block == 4
+    full = np.repeat(np.repeat(grid, block, axis=0), block, axis=1)[:37, :53]
+    assert np.array_equal(_exceeds_local(t, grid, block, 0.5), t > full + np.float32(0.5))

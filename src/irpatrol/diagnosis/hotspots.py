@@ -35,7 +35,7 @@ from irpatrol.errors import ParameterError
 MAD_TO_SIGMA = 1.4826
 """Scale from the median absolute deviation to a Gaussian standard deviation."""
 
-_SAMPLE_TARGET = 40_000
+_SAMPLE_TARGET = 20_000
 _EIGHT = np.ones((3, 3), dtype=bool)
 
 
@@ -107,10 +107,10 @@ def _validate_positive(name: str, value: float, *, allow_zero: bool = False) -> 
 def background_model(celsius: npt.NDArray[np.floating], valid: npt.NDArray[np.bool_]) -> tuple[float, float]:
     """Robust ``(median °C, noise K)`` of the valid pixels (noise = 1.4826 MAD).
 
-    Large frames are sampled on a regular grid of about 40 000 pixels, which
+    Large frames are sampled on a regular grid of at most 20 000 pixels, which
     changes the median by far less than the sensor noise.
     """
-    stride = max(1, int(math.sqrt(celsius.size / _SAMPLE_TARGET)))
+    stride = max(1, math.ceil(math.sqrt(celsius.size / _SAMPLE_TARGET)))
     sub = celsius[::stride, ::stride]
     vals = sub[valid[::stride, ::stride]]
     vals = vals[np.isfinite(vals)]
@@ -129,23 +129,48 @@ def local_background(
     *,
     window_px: int,
     fill_c: float,
-) -> npt.NDArray[np.float32]:
-    """A large-scale background (°C): median filter of ``window_px`` on a block-averaged frame.
+) -> tuple[npt.NDArray[np.float32], int]:
+    """A large-scale background (°C) on a coarse grid, and the grid's block size (px).
 
-    The frame is averaged in blocks of about ``window_px / 7`` px, median-filtered
-    over 7 blocks and expanded back, which costs little even on large frames.
-    Invalid pixels are replaced by ``fill_c`` first.
+    The frame is averaged in square blocks (a power of two near ``window_px / 7``
+    px), and the block means are median-filtered over 7 blocks.  Pixel ``(r, c)``
+    has background ``grid[r // block, c // block]``.  Invalid pixels count as
+    ``fill_c``.
     """
     rows, cols = celsius.shape
-    block = max(1, window_px // 7)
+    block = 1 << max(0, int(math.log2(max(1, window_px // 7))))
     size = max(3, min(7, (window_px // block) | 1))
     filled = np.where(valid, celsius, np.float32(fill_c)).astype(np.float32, copy=False)
     rb, cb = -(-rows // block), -(-cols // block)
-    padded = np.pad(filled, ((0, rb * block - rows), (0, cb * block - cols)), mode="edge")
-    small = padded.reshape(rb, block, cb, block).mean(axis=(1, 3), dtype=np.float32)
-    smooth = ndimage.median_filter(small, size=size, mode="nearest")
-    big = np.repeat(np.repeat(smooth, block, axis=0), block, axis=1)
-    return np.ascontiguousarray(big[:rows, :cols])
+    if rb * block != rows or cb * block != cols:
+        filled = np.pad(filled, ((0, rb * block - rows), (0, cb * block - cols)), mode="edge")
+    small = filled.reshape(rb, block, cb, block).mean(axis=(1, 3), dtype=np.float32)
+    grid: npt.NDArray[np.float32] = ndimage.median_filter(small, size=size, mode="nearest")
+    return grid, block
+
+
+def _exceeds_local(
+    celsius: npt.NDArray[np.floating], grid: npt.NDArray[np.float32], block: int, limit_k: float
+) -> npt.NDArray[np.bool_]:
+    """``celsius - background > limit_k`` at full resolution without expanding the grid."""
+    rows, cols = celsius.shape
+    rb, cb = grid.shape
+    out = np.zeros((rb * block, cb * block), dtype=bool)
+    full_r, full_c = rows // block, cols // block
+    view = out[: full_r * block, : full_c * block].reshape(full_r, block, full_c, block)
+    src = celsius[: full_r * block, : full_c * block].reshape(full_r, block, full_c, block)
+    np.greater(src, grid[:full_r, None, :full_c, None] + np.float32(limit_k), out=view)
+    # ragged right and bottom edges, if any
+    if full_c * block < cols:
+        bg = np.repeat(grid[:, full_c:], block, axis=0)[:rows]
+        bg = np.repeat(bg, block, axis=1)[:, : cols - full_c * block]
+        out[:rows, full_c * block : cols] = celsius[:, full_c * block :] > bg + limit_k
+    if full_r * block < rows:
+        bg = np.repeat(grid[full_r:, :], block, axis=1)[:, :cols]
+        bg = np.repeat(bg, block, axis=0)[: rows - full_r * block]
+        out[full_r * block : rows, :cols] = celsius[full_r * block :, :] > bg + limit_k
+    result: npt.NDArray[np.bool_] = out[:rows, :cols]
+    return result
 
 
 def find_hotspots(
@@ -216,12 +241,18 @@ def find_hotspots(
         )
     threshold = med + max(min_excess_k, k_sigma * noise)
     window = window_px if window_px is not None else max(15, min(t.shape) // 4)
-    local = local_background(t, v, window_px=window, fill_c=med)
+    grid, block = local_background(t, v, window_px=window, fill_c=med)
+    stride = max(1, math.ceil(math.sqrt(t.size / _SAMPLE_TARGET)))
+    rs = np.arange(0, t.shape[0], stride)
+    cs = np.arange(0, t.shape[1], stride)
+    resid = t[np.ix_(rs, cs)] - grid[np.ix_(rs // block, cs // block)]
+    rv = v[np.ix_(rs, cs)]
+    _, local_noise = background_model(resid, rv)
+    local_thr = max(min_excess_k, k_sigma * local_noise) if math.isfinite(local_noise) else min_excess_k
     with np.errstate(invalid="ignore"):
-        resid = t - local
-        _, local_noise = background_model(resid, v)
-        local_thr = max(min_excess_k, k_sigma * local_noise) if math.isfinite(local_noise) else min_excess_k
-        hot = ((t > threshold) | (resid > local_thr)) & v
+        hot = _exceeds_local(t, grid, block, local_thr)
+        hot |= t > threshold
+        hot &= v
     raw_labels, n = ndimage.label(hot, structure=_EIGHT)
     labels: npt.NDArray[np.int32] = np.asarray(raw_labels, dtype=np.int32)
     if n == 0:
