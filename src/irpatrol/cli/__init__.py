@@ -5,7 +5,10 @@ small (as rasterio's ``rio`` does), and the group lives in :mod:`irpatrol.cli.ap
 """
 
 from irpatrol.cli import demo_cmd, read_cmds  # noqa: F401  (register their commands)
+from irpatrol.cli import analyze_cmd
 from irpatrol.cli.app import ExitStatus, cli
+
+analyze_cmd.register(cli)
 
 
 def main() -> None:

@@ -1,0 +1,259 @@
+"""``irpatrol analyze``: hot spots, configured regions, comparisons and grades per image."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from irpatrol.cli.app import ExitStatus, handle_errors
+from irpatrol.cli.batch import JobResult, run_batch
+from irpatrol.cli.options import expand_inputs
+from irpatrol.diagnosis.analysis import FrameAnalysis, analyze_frame
+from irpatrol.diagnosis.points import PointsFile, parse_points
+from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
+from irpatrol.errors import FileAccessError, ParameterError
+from irpatrol.formats import open_thermal
+from irpatrol.formats.base import read_source
+from irpatrol.report.annotate import annotate_png
+from irpatrol.thermal.radiometry import Thermogram
+
+CSV_COLUMNS = (
+    "file",
+    "subject",
+    "device",
+    "part",
+    "grade",
+    "rule_id",
+    "t1_c",
+    "t2_c",
+    "t0_c",
+    "delta_t_k",
+    "rise_k",
+    "delta_pct",
+    "hot",
+    "reference",
+    "reference_source",
+    "flags",
+)
+
+
+def _load_points(path: str | None) -> PointsFile | None:
+    if path is None:
+        return None
+    text = read_source(path).decode("utf-8", errors="replace")
+    return parse_points(text, path=path)
+
+
+def _annotate_target(annotate: str | None, image: Path, many: bool) -> Path | None:
+    if annotate is None:
+        return None
+    target = Path(annotate)
+    if many or target.is_dir() or annotate.endswith(("/", "\\")):
+        return target / f"{image.stem}.annotated.png"
+    return target
+
+
+def _analyze_file(
+    path: Path,
+    *,
+    points: PointsFile | None,
+    points_dir: Path | None,
+    pack: RulePack,
+    ambient_c: float | None,
+    load_ratio: float | None,
+    annotate: str | None,
+    many: bool,
+) -> dict[str, Any]:
+    with open_thermal(path) as tf:
+        thermogram = tf.first_frame().thermogram()
+    selected = points.for_image(path.name) if points is not None else ()
+    references: dict[str, Thermogram] = {}
+    for p in selected:
+        if p.reference_image and p.reference_image not in references:
+            ref_path = Path(p.reference_image)
+            if not ref_path.is_absolute() and points_dir is not None:
+                ref_path = points_dir / ref_path
+            with open_thermal(ref_path) as rf:
+                references[p.reference_image] = rf.first_frame().thermogram()
+    analysis = analyze_frame(
+        thermogram,
+        points=selected,
+        references=references,
+        pack=pack,
+        ambient_c=ambient_c,
+        load_ratio=load_ratio,
+    )
+    out: dict[str, Any] = {
+        "file": str(path),
+        "width": thermogram.celsius.shape[1],
+        "height": thermogram.celsius.shape[0],
+        **analysis.to_dict(),
+    }
+    target = _annotate_target(annotate, path, many)
+    if target is not None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(annotate_png(thermogram, analysis))
+        except OSError as exc:
+            raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
+        out["annotated"] = str(target)
+    return out
+
+
+def _csv_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        for f in r["findings"]:
+            c = f["comparison"] or {}
+            g = f["finding"] or {}
+            rows.append(
+                {
+                    "file": r["file"],
+                    "subject": f["subject"],
+                    "device": f["device"],
+                    "part": f["part"],
+                    "grade": g.get("grade", "not graded"),
+                    "rule_id": g.get("rule_id", ""),
+                    **{
+                        k: c.get(k)
+                        for k in (
+                            "t1_c",
+                            "t2_c",
+                            "t0_c",
+                            "delta_t_k",
+                            "rise_k",
+                            "delta_pct",
+                            "hot",
+                            "reference",
+                            "reference_source",
+                        )
+                    },
+                    "flags": ";".join([*f["flags"], *g.get("flags", [])]),
+                }
+            )
+    return rows
+
+
+def _fmt(x: Any, spec: str = ".1f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _print_table(r: dict[str, Any]) -> None:
+    click.echo(
+        f"{r['file']}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
+        + (f"  excluded {r['n_excluded']} px" if r["n_excluded"] else "")
+    )
+    for s in r["hotspots"][:5]:
+        click.echo(
+            f"  hot spot {s['rank']:>2}  ({s['x']:>4}, {s['y']:>4})  {s['peak_c']:6.1f} °C  "
+            f"+{s['excess_k']:.1f} K  {s['area_px']} px"
+        )
+    for f in r["findings"]:
+        c = f["comparison"] or {}
+        g = f["finding"] or {}
+        click.echo(
+            f"  {f['subject']:<20} {g.get('grade', 'not graded'):<10} T1 {_fmt(c.get('t1_c'))} "
+            f"T2 {_fmt(c.get('t2_c'))} T0 {_fmt(c.get('t0_c'))} °C  ΔT {_fmt(c.get('delta_t_k'))} K  "
+            f"δ {_fmt(c.get('delta_pct'), '.0f')} %  [{c.get('hot', '-')} vs {c.get('reference', '-')}"
+            f" ({c.get('reference_source', '-')})]"
+            + (
+                f"  flags: {', '.join([*f['flags'], *g.get('flags', [])])}"
+                if f["flags"] or g.get("flags")
+                else ""
+            )
+        )
+
+
+def _report_failures(results: list[JobResult]) -> int:
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return int(ExitStatus.SUCCESS)
+    if len(results) == 1:
+        click.echo(f"irpatrol: error: {failed[0].error}", err=True)
+        return int(ExitStatus.BAD_INPUT)
+    click.echo(f"irpatrol: {len(failed)} of {len(results)} files failed:", err=True)
+    for r in failed:
+        click.echo(f"  {r.error}", err=True)
+    return int(ExitStatus.PARTIAL)
+
+
+@click.command("analyze")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--points", "points_path", type=str, default=None, help="Inspection-points YAML file.")
+@click.option(
+    "--rules",
+    default="dlt664-2016",
+    show_default=True,
+    help="Rule pack: dlt664-2016, neta-mts or a YAML path.",
+)
+@click.option("--ambient", "ambient_c", type=float, default=None, help="Ambient temperature, °C.")
+@click.option("--load-ratio", type=float, default=None, help="Present load / rated load (0..).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--csv", "csv_path", type=str, default=None, help="Write one row per finding to this CSV.")
+@click.option("--annotate", type=str, default=None, help="Annotated PNG file (one image) or folder.")
+@click.option("--workers", type=int, default=0, help="Parallel workers for folders (0: one per core).")
+@handle_errors
+def analyze(
+    inputs: tuple[str, ...],
+    points_path: str | None,
+    rules: str,
+    ambient_c: float | None,
+    load_ratio: float | None,
+    as_json: bool,
+    csv_path: str | None,
+    annotate: str | None,
+    workers: int,
+) -> None:
+    """Find hot spots, measure configured regions, compare phases and grade defects."""
+    if load_ratio is not None and not load_ratio > 0:
+        raise ParameterError("--load-ratio", load_ratio, "a ratio > 0")
+    pack = load_rule_pack(rules)
+    points = _load_points(points_path)
+    files, any_dir = expand_inputs(inputs)
+    many = any_dir or len(files) > 1
+    job = partial(
+        _analyze_file,
+        points=points,
+        points_dir=Path(points_path).parent if points_path else None,
+        pack=pack,
+        ambient_c=ambient_c,
+        load_ratio=load_ratio,
+        annotate=annotate,
+        many=many,
+    )
+    results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
+    ok = [r.data for r in results if r.ok and r.data is not None]
+    if as_json:
+        doc = {
+            "rule_pack": rules,
+            "images": ok,
+            "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok],
+        }
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for r in ok:
+            _print_table(r)
+    if csv_path is not None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(_csv_rows(ok))
+        try:
+            Path(csv_path).write_text(buf.getvalue(), encoding="utf-8")
+        except OSError as exc:
+            raise FileAccessError(csv_path, f"cannot be written ({exc.strerror or exc})") from exc
+    raise SystemExit(_report_failures(results))
+
+
+def register(group: click.Group) -> None:
+    """Add ``analyze`` to the command group."""
+    group.add_command(analyze)
+
+
+__all__ = ["FrameAnalysis", "analyze", "register"]
