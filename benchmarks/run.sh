@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up the benchmark venv (peers flyr and flirextractor, plus irpatrol itself) and
+# run the benchmarks.  Usage:
+#   benchmarks/run.sh                  # read benchmark, then batch benchmark
+#   benchmarks/run.sh read [ARGS...]   # only bench_read.py (e.g. --check --write)
+#   benchmarks/run.sh batch [ARGS...]  # only bench_batch.py
+# The venv lives in benchmarks/.venv-bench (git-ignored).  flirextractor needs the
+# exiftool program: Debian's libimage-exiftool-perl is installed with apt-get if missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+venv="$here/.venv-bench"
+py="${PYTHON:-python3}"
+
+if ! command -v exiftool >/dev/null 2>&1; then
+    echo "run.sh: installing exiftool (libimage-exiftool-perl) for flirextractor" >&2
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libimage-exiftool-perl >/dev/null
+fi
+
+stamp="$venv/.installed"
+if [ ! -x "$venv/bin/python" ]; then
+    "$py" -m venv "$venv"
+fi
+if [ ! -f "$stamp" ] || [ "$here/requirements.txt" -nt "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -r "$here/requirements.txt"
+    "$venv/bin/python" -m pip install -q -e "$root"
+    touch "$stamp"
+fi
+
+cd "$root"
+what="${1:-all}"
+[ $# -gt 0 ] && shift
+case "$what" in
+    read) exec "$venv/bin/python" "$here/bench_read.py" "$@" ;;
+    batch) exec "$venv/bin/python" "$here/bench_batch.py" "$@" ;;
+    all)
+        "$venv/bin/python" "$here/bench_read.py" "$@"
+        "$venv/bin/python" "$here/bench_batch.py"
+        ;;
+    *) echo "usage: $0 [read|batch|all] [ARGS...]" >&2; exit 2 ;;
+esac
