@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated")
     ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = ap.parse_args(argv)
-    command = "benchmarks/run.sh batch " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = "benchmarks/run.sh batch " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
     with tempfile.TemporaryDirectory(prefix="irpatrol-bench-") as tmp:
         src = Path(tmp) / "in"
         src.mkdir()

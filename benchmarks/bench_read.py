@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import io
 import json
 import os
@@ -139,7 +138,7 @@ def measure_readers(
             for r in ok:
                 for _ in range(warmup):
                     r.call(path)
-                r.times[f] += [_timed(lambda r=r: r.call(path)) for _ in range(per_block)]
+                r.times[f] += [_timed(lambda r=r, p=path: r.call(p)) for _ in range(per_block)]
 
 
 def irpatrol_fresh_process(files: list[str], samples: Path, *, repeat: int, warmup: int) -> dict[str, float]:
@@ -160,7 +159,9 @@ def irpatrol_fresh_process(files: list[str], samples: Path, *, repeat: int, warm
     paths = [str(samples / f) for f in files]
     res = subprocess.run(
         [sys.executable, "-c", code, str(repeat), str(warmup), *paths],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     got = json.loads(res.stdout)
     return {f: got[str(samples / f)] for f in files}
@@ -186,55 +187,56 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
     acc: dict[str, list[float]] = {}
     faults: dict[str, list[int]] = {}
 
-    def stage(label: str, fn: Callable[[], Any]) -> Any:
+    @contextlib.contextmanager
+    def stage(label: str) -> Iterator[None]:
         f0 = _minflt()
         t0 = time.perf_counter()
-        out = fn()
+        yield
         acc.setdefault(label, []).append(time.perf_counter() - t0)
         faults.setdefault(label, []).append(_minflt() - f0)
-        return out
 
     name = str(path)
     for _ in range(repeat + 3):
-        data = stage("file read", lambda: _load(path))
+        with stage("file read"):
+            data = _load(path)
         exif = None
         if path.suffix.lower() == ".jpg":
-            layout = stage("JPEG segment walk", lambda: jpeg.walk_jpeg(bytes(data), path=name))
-            exif = stage("EXIF", lambda: _exif(layout))  # noqa: B023
-            chunks = stage("FLIR chunks + assemble", lambda: flir.flir_chunks(layout))  # noqa: B023
-            buf = stage("FLIR chunks + assemble", lambda: flir.assemble_fff(chunks, path=name))  # noqa: B023
-            del layout, chunks
+            with stage("JPEG segment walk"):
+                layout = jpeg.walk_jpeg(bytes(data), path=name)
+            with stage("EXIF"):
+                exif = _exif(layout)
+            with stage("FLIR chunks + assemble"):
+                buf = flir.assemble_fff(flir.flir_chunks(layout), path=name)
+            del layout
         else:
             buf = data
-        block = stage("FFF parse", lambda: fff.parse_block(buf, 0, path=name))  # noqa: B023
-        frame = stage(
-            "FFF parse",
-            lambda: flir.frame_from_block(buf, block, path=name, index=0, exif=exif),  # noqa: B023
-        )
+        with stage("FFF parse"):
+            block = fff.parse_block(buf, 0, path=name)
+            frame = flir.frame_from_block(buf, block, path=name, index=0, exif=exif)
         rec = block.find(fff.REC_RAW)
-        enc = frame.info.raw_encoding
+        assert rec is not None
+        enc = frame.info.raw_encoding or ""
         w, h = frame.info.width, frame.info.height
-        if enc and enc.startswith("png"):
+        if enc.startswith("png"):
             body = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
-            raw = stage("PNG decode (libpng)", lambda: imagecodecs.png_decode(body))  # noqa: B023
+            with stage("PNG decode (libpng)"):
+                raw = imagecodecs.png_decode(body)
             if enc == "png":
-                stage("byte swap", lambda: raw.byteswap(inplace=True))  # noqa: B023
+                with stage("byte swap"):
+                    raw.byteswap(inplace=True)
         else:
-            raw = stage(
-                "raw copy (uint16)",
-                lambda: fff.decode_raw(buf, rec, enc, w, h, path=name),  # noqa: B023
-            )
+            with stage("raw copy (uint16)"):
+                raw = fff.decode_raw(buf, rec, enc, w, h, path=name)
+        assert frame.info.calibration is not None
         cal = frame.info.calibration.with_params()
         lo, hi = int(raw.min()), int(raw.max())
-        kelvin, _ = stage("LUT build", lambda: rad._kelvin_span(lo, hi, cal))  # noqa: B023
-
-        def lut_and_gather() -> Any:
-            lut = np.empty(hi + 1, dtype=np.float32)  # noqa: B023
-            np.subtract(kelvin, rad.KELVIN_OFFSET, out=lut[lo:], casting="same_kind")  # noqa: B023
-            return rad._gather(lut, raw), np.ones(raw.shape, dtype=bool)  # noqa: B023
-
-        out = stage("gather (+ mask)", lut_and_gather)
-        del data, buf, frame, raw, out, kelvin
+        with stage("LUT build"):
+            kelvin, _ = rad._kelvin_span(lo, hi, cal)
+        with stage("gather (+ mask)"):
+            lut = np.empty(hi + 1, dtype=np.float32)
+            np.subtract(kelvin, rad.KELVIN_OFFSET, out=lut[lo:], casting="same_kind")
+            out = (rad._gather(lut, raw), np.ones(raw.shape, dtype=bool))
+        del data, buf, frame, raw, out, kelvin, lut
     res = {k: statistics.median(v[3:]) * 1e3 for k, v in acc.items()}
     res["_faults"] = float(sum(statistics.median(v[3:]) for v in faults.values()))
     return res
@@ -251,7 +253,9 @@ def png_decoders(path: Path, *, repeat: int) -> tuple[dict[str, float], dict[str
     # the same extraction the reader does (the PNG is inside the assembled FFF block)
     from irpatrol.formats import flir, jpeg
 
-    buf = flir.assemble_fff(flir.flir_chunks(jpeg.walk_jpeg(path.read_bytes(), path=str(path))), path=str(path))
+    buf = flir.assemble_fff(
+        flir.flir_chunks(jpeg.walk_jpeg(path.read_bytes(), path=str(path))), path=str(path)
+    )
     rec = fff.parse_block(buf, 0, path=str(path)).find(fff.REC_RAW)
     png = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
     swap = frame.info.raw_encoding == "png"
@@ -262,7 +266,9 @@ def png_decoders(path: Path, *, repeat: int) -> tuple[dict[str, float], dict[str
             a = a.astype(np.uint16)
         return bool(np.array_equal(a.byteswap() if swap else a, expected))
 
-    candidates: dict[str, Callable[[], Any]] = {"libpng (imagecodecs.png_decode)": lambda: imagecodecs.png_decode(png)}
+    candidates: dict[str, Callable[[], Any]] = {
+        "libpng (imagecodecs.png_decode)": lambda: imagecodecs.png_decode(png)
+    }
     if hasattr(imagecodecs, "spng_decode"):
         candidates["libspng (imagecodecs.spng_decode)"] = lambda: imagecodecs.spng_decode(png)
     from PIL import Image
@@ -271,7 +277,9 @@ def png_decoders(path: Path, *, repeat: int) -> tuple[dict[str, float], dict[str
     try:
         import cv2  # only if already installed: not a dependency
 
-        candidates["OpenCV cv2.imdecode"] = lambda: cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        candidates["OpenCV cv2.imdecode"] = lambda: cv2.imdecode(
+            np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED
+        )
     except ImportError:
         pass
     times: dict[str, float] = {}
@@ -312,7 +320,9 @@ def environment() -> dict[str, str]:
                 break
     exiftool = "not found"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        exiftool = subprocess.run(["exiftool", "-ver"], capture_output=True, text=True, check=True).stdout.strip()
+        exiftool = subprocess.run(
+            ["exiftool", "-ver"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     return {
         "nproc": str(os.cpu_count()),
         "CPU": cpu,
@@ -324,7 +334,9 @@ def environment() -> dict[str, str]:
         "flirextractor": _version("flirextractor"),
         "exiftool": exiftool,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-        "glibc malloc tuning (MALLOC_*)": " ".join(f"{k}={v}" for k, v in os.environ.items() if k.startswith("MALLOC_"))
+        "glibc malloc tuning (MALLOC_*)": " ".join(
+            f"{k}={v}" for k, v in os.environ.items() if k.startswith("MALLOC_")
+        )
         or "none",
     }
 
@@ -386,7 +398,9 @@ def render(
                         missed.append(f"{f}: {ratio:.1f}× {pname}, target ≥{need:g}×")
         target = ""
         if f in BARE:
-            target = f"≥{FLYR_MIN_RATIO:g}× flyr, ≥{FLIREXTRACTOR_MIN_RATIO:g}× flirextractor (each where it reads)"
+            target = (
+                f"≥{FLYR_MIN_RATIO:g}× flyr, ≥{FLIREXTRACTOR_MIN_RATIO:g}× flirextractor (where each reads)"
+            )
         elif f in png:
             times, _ = png[f]
             lib = times.get("libpng (imagecodecs.png_decode)")
@@ -436,7 +450,9 @@ def render(
     )
     lines.append("| end to end, beside peers | " + " | ".join(_fmt(ours.median_ms(f)) for f in stages) + " |")
     lines.append("| end to end, alone | " + " | ".join(_fmt(fresh.get(f)) for f in stages) + " |")
-    lines.append("| page faults per image | " + " | ".join(f"{s['_faults']:.0f}" for s in stages.values()) + " |")
+    lines.append(
+        "| page faults per image | " + " | ".join(f"{s['_faults']:.0f}" for s in stages.values()) + " |"
+    )
 
     for f, (times, notes) in png.items():
         lines += [
@@ -448,7 +464,11 @@ def render(
         ]
         t_ours = max(ours.median_ms(f) or 0.0, fresh.get(f, 0.0)) or None
         for label, ms in times.items():
-            lines.append(f"| {label} | {_fmt(ms)} | {t_ours / ms:.2f}× |" if t_ours else f"| {label} | {_fmt(ms)} | — |")
+            lines.append(
+                f"| {label} | {_fmt(ms)} | {t_ours / ms:.2f}× |"
+                if t_ours
+                else f"| {label} | {_fmt(ms)} | — |"
+            )
         for label, note in notes.items():
             if not label.startswith("_"):
                 lines.append(f"| {label} | {note} | — |")
@@ -485,7 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"bench_read: sample files missing under {samples}: {missing}", file=sys.stderr)
         return 2
-    command = "benchmarks/run.sh read " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = "benchmarks/run.sh read " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
 
     ours = Reader("irpatrol", _celsius_irpatrol)
     fresh = irpatrol_fresh_process(files, samples, repeat=args.repeat, warmup=args.warmup)
@@ -496,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     body, missed = render(ours, fresh, peers, files, stages, png, command.strip(), args)
     print(body)
     if args.write:
-        write_section(ROOT / "BENCHMARKS.md", body, MARK_BEGIN, MARK_END, "Reading: file → °C array, per image")
+        write_section(
+            ROOT / "BENCHMARKS.md", body, MARK_BEGIN, MARK_END, "Reading: file → °C array, per image"
+        )
         print("bench_read: BENCHMARKS.md updated", file=sys.stderr)
     if args.json:
         args.json.write_text(
