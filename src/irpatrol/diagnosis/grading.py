@@ -215,13 +215,14 @@ def grade(
     n = _Notes()
     tentative = False
 
-    if t2 is None:
+    needs = {c.quantity for c in part.criteria}
+    if t2 is None and needs & {"delta_t_k", "delta_pct"}:
         n.add("no-reference-t2", "未给出正常对应点温度 T2：温差和相对温差判据未评估。",
               "No normal reference point T2: the ΔT and δ criteria were not evaluated.")  # fmt: skip
-    if t0 is None:
+    if t0 is None and needs & {"rise_k", "delta_pct"}:
         n.add("no-ambient-t0", "未给出环境参照体温度 T0：温升和相对温差判据未评估。",
               "No ambient reference T0: the rise and δ criteria were not evaluated.")  # fmt: skip
-    elif rise is not None and rise <= 0:
+    if rise is not None and rise <= 0:
         n.add("non-positive-rise", f"热点温升 {_k(rise)} 不为正，相对温差无定义。",
               f"Hot-spot rise {_k(rise)} is not positive; δ is undefined.")  # fmt: skip
 

@@ -280,6 +280,8 @@ def _compose(source: str, text: str) -> tuple[Any, _Locs]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         msg = f"malformed YAML: {exc.problem or exc.context}"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            msg += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise RulePackError(source, msg, line=line) from exc
     except yaml.YAMLError as exc:
         msg = f"malformed YAML: {exc}"
