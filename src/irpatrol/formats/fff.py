@@ -19,6 +19,7 @@ import mmap
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -299,22 +300,32 @@ def decode_raw(
         return arr.astype(np.uint16)  # native order, owned copy
     import imagecodecs
 
-    data = bytes(buf[body:end])
+    # decode straight from the buffer (no copy of the compressed bytes); the views
+    # are released on return so a memory-mapped file can still be closed
+    with memoryview(buf) as whole, whole[body:end] as data:
+        return _decode_compressed(imagecodecs, data, encoding, path=path, offset=body)
+
+
+def _decode_compressed(
+    imagecodecs: Any, data: memoryview, encoding: str, *, path: str, offset: int
+) -> npt.NDArray[np.uint16]:
     if encoding.startswith("png"):
         if data[:8] != b"\x89PNG\r\n\x1a\n":
-            raise CorruptFileError(path, "raw data record should hold a PNG but does not", offset=body)
+            raise CorruptFileError(path, "raw data record should hold a PNG but does not", offset=offset)
         arr = imagecodecs.png_decode(data)
         if arr.dtype != np.uint16 or arr.ndim != 2:
             raise CorruptFileError(
-                path, f"raw PNG is {arr.dtype} with shape {arr.shape}, expected 16-bit greyscale", offset=body
+                path,
+                f"raw PNG is {arr.dtype} with shape {arr.shape}, expected 16-bit greyscale",
+                offset=offset,
             )
         if encoding == "png":  # FLIR writes little-endian samples into a big-endian format
             arr.byteswap(inplace=True)
-        return arr
+        return arr  # type: ignore[no-any-return]
     arr = imagecodecs.jpegls_decode(data)
     if arr.ndim != 2:
-        raise CorruptFileError(path, f"raw JPEG-LS frame has shape {arr.shape}, expected 2-D", offset=body)
-    return arr.astype(np.uint16, copy=False)
+        raise CorruptFileError(path, f"raw JPEG-LS frame has shape {arr.shape}, expected 2-D", offset=offset)
+    return arr.astype(np.uint16, copy=False)  # type: ignore[no-any-return]
 
 
 def visible_jpeg(buf: Buffer, rec: Record) -> bytes | None:

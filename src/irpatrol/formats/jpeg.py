@@ -19,15 +19,21 @@ APP1, APP2, APP3, APP4 = 0xE1, 0xE2, 0xE3, 0xE4
 _SOS = 0xDA
 _EOI = 0xD9
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
+_FLIR_CHUNK = b"FLIR\0"
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One marker segment: ``marker`` (0xE1 = APP1 ...), ``offset`` of its 0xFF byte, ``payload``."""
+    """One marker segment: ``marker`` (0xE1 = APP1 ...), ``offset`` of its 0xFF byte, ``payload``.
+
+    ``payload`` is a copy (``bytes``), except for FLIR APP1 chunks (``"FLIR\\0"``),
+    which are a ``memoryview`` of the file: they are only ever concatenated, and a
+    radiometric JPEG is mostly made of them.
+    """
 
     marker: int
     offset: int
-    payload: bytes
+    payload: bytes | memoryview
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
     if not is_jpeg(data[:3]):
         raise CorruptFileError(path, "does not start with a JPEG SOI marker")
     pos = 2
+    view = memoryview(data)
     size = len(data)
     segments: list[Segment] = []
     scan_offset: int | None = None
@@ -97,6 +104,10 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
         if marker == _SOS:
             scan_offset = pos
             break
-        segments.append(Segment(marker, pos, data[pos + 4 : pos + 2 + length]))
+        start, end = pos + 4, pos + 2 + length
+        if marker == APP1 and data.startswith(_FLIR_CHUNK, start):
+            segments.append(Segment(marker, pos, view[start:end]))
+        else:
+            segments.append(Segment(marker, pos, data[start:end]))
         pos += 2 + length
     return JpegLayout(tuple(segments), scan_offset, data)
