@@ -321,11 +321,11 @@ def _decode_compressed(
             )
         if encoding == "png":  # FLIR writes little-endian samples into a big-endian format
             arr.byteswap(inplace=True)
-        return arr  # type: ignore[no-any-return]
+        return arr
     arr = imagecodecs.jpegls_decode(data)
     if arr.ndim != 2:
         raise CorruptFileError(path, f"raw JPEG-LS frame has shape {arr.shape}, expected 2-D", offset=offset)
-    return arr.astype(np.uint16, copy=False)  # type: ignore[no-any-return]
+    return arr.astype(np.uint16, copy=False)
 
 
 def visible_jpeg(buf: Buffer, rec: Record) -> bytes | None:
