@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 import yaml
@@ -670,7 +671,7 @@ def _build(data: dict[str, Any], locs: _Locs, sources: tuple[str, ...]) -> RuleP
         digest=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         levels=levels,
         preconditions=_preconditions(c, data.get("preconditions")),
-        parts=parts,
+        parts=MappingProxyType(parts),
         default_part=default_part,
     )
 
