@@ -155,7 +155,7 @@ class FffReader:
     """Bare FFF frames and FLIR SEQ/CSQ sequences (FFF blocks back to back)."""
 
     name = "flir-fff"
-    extensions = (".fff", ".seq", ".csq")
+    extensions: tuple[str, ...] = (".fff", ".seq", ".csq")
 
     def accept(self, prefix: bytes) -> bool:
         """An FFF file starts with the magic ``FFF\\0``."""

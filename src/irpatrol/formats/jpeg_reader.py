@@ -29,7 +29,7 @@ class JpegReader:
     """All JPEG files: decides between FLIR R-JPEG and a clear refusal."""
 
     name = "jpeg"
-    extensions = (".jpg", ".jpeg")
+    extensions: tuple[str, ...] = (".jpg", ".jpeg")
 
     def accept(self, prefix: bytes) -> bool:
         """A JPEG starts with FF D8 FF."""
