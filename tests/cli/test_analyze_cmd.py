@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from irpatrol.cli import ExitStatus, cli
 from tests.conftest import REPO, sample_path
 
-POINTS = str(REPO / "examples/points/t640_fuses.yaml")
+POINTS = str(REPO / "src/irpatrol/demo/flir_t640_fuses.points.yaml")
 
 
 @pytest.mark.samples

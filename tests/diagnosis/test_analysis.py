@@ -105,7 +105,7 @@ def test_bad_frame() -> None:
 @pytest.mark.samples
 def test_t640_fuse_bank_end_to_end() -> None:
     tg = open_thermal(sample_path("flir_t640_fuses.jpg")).first_frame().thermogram()
-    pf = parse_points((REPO / "examples/points/t640_fuses.yaml").read_text())
+    pf = parse_points((REPO / "src/irpatrol/demo/flir_t640_fuses.points.yaml").read_text())
     a = analyze_frame(tg, points=pf.for_image("flir_t640_fuses.jpg"), pack=load_rule_pack("dlt664-2016"))
     (assessment,) = a.assessments
     c = assessment.comparison
@@ -119,7 +119,7 @@ def test_t640_fuse_bank_end_to_end() -> None:
 @pytest.mark.samples
 def test_t640_preset_reregistered_after_camera_moved() -> None:
     tg = open_thermal(sample_path("flir_t640_fuses.jpg")).first_frame().thermogram()
-    point = parse_points((REPO / "examples/points/t640_fuses.yaml").read_text()).points[0]
+    point = parse_points((REPO / "src/irpatrol/demo/flir_t640_fuses.points.yaml").read_text()).points[0]
     point = InspectionPoint(**{**point.__dict__, "reference_image": "ref"})
     moved = _warp(tg.celsius, angle_deg=1.0, scale=1.0, shift=(15.0, -10.0))
     moved[moved == 0] = np.nan

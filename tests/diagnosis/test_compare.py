@@ -99,7 +99,7 @@ def test_auto_reference_falls_back_to_background() -> None:
 @pytest.mark.samples
 def test_t640_fuse_bank_hottest_phase_and_delta() -> None:
     tg = open_thermal(sample_path("flir_t640_fuses.jpg")).first_frame().thermogram()
-    point = parse_points((REPO / "examples/points/t640_fuses.yaml").read_text()).points[0]
+    point = parse_points((REPO / "src/irpatrol/demo/flir_t640_fuses.points.yaml").read_text()).points[0]
     phases = {name: measure_region(tg.celsius, r, valid=tg.valid) for name, r in point.phases}
     assert point.ambient is not None
     ambient = measure_region(tg.celsius, point.ambient, valid=tg.valid)

@@ -49,7 +49,7 @@ def test_good_file() -> None:
 
 
 def test_shipped_example_parses() -> None:
-    pf = parse_points((REPO / "examples/points/t640_fuses.yaml").read_text())
+    pf = parse_points((REPO / "src/irpatrol/demo/flir_t640_fuses.points.yaml").read_text())
     assert [name for name, _ in pf.points[0].phases] == ["A", "B", "C"]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from irpatrol.cli.app import ExitStatus, handle_errors
-from irpatrol.cli.batch import JobResult, run_batch
+from irpatrol.cli.batch import run_batch, report_failures
 from irpatrol.cli.options import expand_inputs
 from irpatrol.diagnosis.analysis import FrameAnalysis, analyze_frame
 from irpatrol.diagnosis.points import PointsFile, parse_points
@@ -59,7 +59,7 @@ def _annotate_target(annotate: str | None, image: Path, many: bool) -> Path | No
     return target
 
 
-def _analyze_file(
+def analyze_file(
     path: Path,
     *,
     points: PointsFile | None,
@@ -144,7 +144,7 @@ def _fmt(x: Any, spec: str = ".1f") -> str:
     return "-" if x is None else format(x, spec)
 
 
-def _print_table(r: dict[str, Any]) -> None:
+def print_table(r: dict[str, Any]) -> None:
     click.echo(
         f"{r['file']}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
         + (f"  excluded {r['n_excluded']} px" if r["n_excluded"] else "")
@@ -168,19 +168,6 @@ def _print_table(r: dict[str, Any]) -> None:
                 else ""
             )
         )
-
-
-def _report_failures(results: list[JobResult]) -> int:
-    failed = [r for r in results if not r.ok]
-    if not failed:
-        return int(ExitStatus.SUCCESS)
-    if len(results) == 1:
-        click.echo(f"irpatrol: error: {failed[0].error}", err=True)
-        return int(ExitStatus.BAD_INPUT)
-    click.echo(f"irpatrol: {len(failed)} of {len(results)} files failed:", err=True)
-    for r in failed:
-        click.echo(f"  {r.error}", err=True)
-    return int(ExitStatus.PARTIAL)
 
 
 @click.command("analyze")
@@ -218,7 +205,7 @@ def analyze(
     files, any_dir = expand_inputs(inputs)
     many = any_dir or len(files) > 1
     job = partial(
-        _analyze_file,
+        analyze_file,
         points=points,
         points_dir=Path(points_path).parent if points_path else None,
         pack=pack,
@@ -238,7 +225,7 @@ def analyze(
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         for r in ok:
-            _print_table(r)
+            print_table(r)
     if csv_path is not None:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
@@ -248,7 +235,7 @@ def analyze(
             Path(csv_path).write_text(buf.getvalue(), encoding="utf-8")
         except OSError as exc:
             raise FileAccessError(csv_path, f"cannot be written ({exc.strerror or exc})") from exc
-    raise SystemExit(_report_failures(results))
+    raise SystemExit(report_failures(results))
 
 
 def register(group: click.Group) -> None:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 from tqdm import tqdm
 
+from irpatrol.cli.app import ExitStatus
 from irpatrol.errors import IrpatrolError
 
 
@@ -83,3 +85,17 @@ def run_batch(
     finally:
         bar.close()
     return results
+
+
+def report_failures(results: list[JobResult]) -> int:
+    """Print failed files to stderr (one line alone, or a list after a batch); return the exit status."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return int(ExitStatus.SUCCESS)
+    if len(results) == 1:
+        click.echo(f"irpatrol: error: {failed[0].error}", err=True)
+        return int(ExitStatus.BAD_INPUT)
+    click.echo(f"irpatrol: {len(failed)} of {len(results)} files failed:", err=True)
+    for r in failed:
+        click.echo(f"  {r.error}", err=True)
+    return int(ExitStatus.PARTIAL)

@@ -1,20 +1,26 @@
 """``irpatrol demo``: the end-to-end job on the bundled demo images, nothing to configure.
 
-Reads every demo image, converts it to °C, writes the temperature array and a
-palette rendering, and prints a per-image temperature summary.
+For every demo image: read it, convert it to °C, write the temperature array and a
+palette rendering, find hot spots, compare the configured regions (a bundled
+``<image>.points.yaml`` when there is one, otherwise automatic references), grade
+them with the default rule pack, and write an annotated PNG and one JSON document.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from importlib import resources
 from pathlib import Path
 
 import click
 
+from irpatrol.cli.analyze_cmd import analyze_file, print_table
 from irpatrol.cli.app import ExitStatus, cli, handle_errors
-from irpatrol.cli.read_cmds import _print_summary, summarize
+from irpatrol.cli.read_cmds import print_summary, summarize
 from irpatrol.config import load_settings
+from irpatrol.diagnosis.points import PointsFile, parse_points
+from irpatrol.diagnosis.rulepack import load_rule_pack
 from irpatrol.errors import FileAccessError, IrpatrolError
 from irpatrol.formats import open_thermal
 from irpatrol.formats.writers import write_temperature_file
@@ -22,40 +28,71 @@ from irpatrol.report.thermal_image import render_png
 from irpatrol.thermal.palettes import auto_range
 
 
+def demo_dir() -> Path:
+    """Folder of the bundled demo images (inside the installed package)."""
+    return Path(str(resources.files("irpatrol") / "demo"))
+
+
 def demo_files() -> list[Path]:
-    """The bundled demo images (in the installed package)."""
-    root = Path(str(resources.files("irpatrol") / "demo"))
-    return sorted(p for p in root.iterdir() if p.suffix.lower() in {".jpg", ".seq"})
+    """The bundled demo images."""
+    return sorted(p for p in demo_dir().iterdir() if p.suffix.lower() in {".jpg", ".seq"})
+
+
+def _points_for(image: Path) -> PointsFile | None:
+    path = image.with_name(f"{image.stem}.points.yaml")
+    if not path.exists():
+        return None
+    return parse_points(path.read_text(encoding="utf-8"), path=str(path))
 
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: settings).")
 @handle_errors
 def demo(output: str | None) -> None:
-    """Run the main job on the bundled demo images: read, convert, render, summarise."""
+    """Run the main job on the bundled demo images: read, convert, render, find and grade defects."""
     settings = load_settings()
     out = Path(output) if output else settings.output_dir
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FileAccessError(out, f"cannot create output folder ({exc.strerror or exc})") from exc
+    pack = load_rule_pack(settings.rules)
+    files = demo_files()
+    click.echo(f"irpatrol demo: {len(files)} bundled images, rules {pack.name} -> {out}/\n")
     failures = 0
-    click.echo(f"irpatrol demo: {len(demo_files())} bundled images -> {out}/")
-    for path in demo_files():
+    results = []
+    for path in files:
         try:
             with open_thermal(path) as tf:
                 frame = tf.first_frame()
                 t = frame.thermogram()
-                cam = frame.info.camera
-                lo, hi = auto_range(t.celsius, t.valid)
-                write_temperature_file(out / f"{path.stem}.npy", t.celsius)
-                (out / f"{path.stem}.png").write_bytes(
-                    render_png(t.celsius, palette=settings.palette, vmin=lo, vmax=hi, valid=t.valid)
-                )
-        except IrpatrolError as exc:
+            lo, hi = auto_range(t.celsius, t.valid)
+            write_temperature_file(out / f"{path.stem}.npy", t.celsius)
+            (out / f"{path.stem}.png").write_bytes(
+                render_png(t.celsius, palette=settings.palette, vmin=lo, vmax=hi, valid=t.valid)
+            )
+            result = analyze_file(
+                path,
+                points=_points_for(path),
+                points_dir=path.parent,
+                pack=pack,
+                ambient_c=None,
+                load_ratio=None,
+                annotate=str(out / f"{path.stem}.annotated.png"),
+                many=False,
+            )
+        except (IrpatrolError, OSError) as exc:
             failures += 1
             click.echo(f"irpatrol: error: {exc}", err=True)
             continue
+        cam = frame.info.camera
         click.echo(f"[{tf.format_name}, {cam.make} {cam.model}, {frame.info.width}x{frame.info.height}]")
-        _print_summary({"file": path.name, **summarize(t)})
+        print_summary({"file": path.name, **summarize(t)})
+        print_table(result)
+        click.echo("")
+        results.append(result)
+    (out / "analysis.json").write_text(
+        json.dumps({"rules": pack.name, "images": results}, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    click.echo(f"wrote {out}/: <image>.npy (°C), <image>.png, <image>.annotated.png, analysis.json")
     sys.exit(int(ExitStatus.PARTIAL if failures else ExitStatus.SUCCESS))

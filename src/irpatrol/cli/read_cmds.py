@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from irpatrol.cli.app import ExitStatus, cli, handle_errors
-from irpatrol.cli.batch import JobResult, run_batch
+from irpatrol.cli.batch import JobResult, report_failures, run_batch
 from irpatrol.cli.options import expand_inputs, override_options, overrides_from
 from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats import ThermalFrame, open_thermal
@@ -95,19 +95,6 @@ def _file_info(path: Path) -> dict[str, Any]:
         }
 
 
-def _report_failures(results: list[JobResult]) -> int:
-    failed = [r for r in results if not r.ok]
-    if not failed:
-        return int(ExitStatus.SUCCESS)
-    if len(results) == 1:
-        click.echo(f"irpatrol: error: {failed[0].error}", err=True)
-        return int(ExitStatus.BAD_INPUT)
-    click.echo(f"irpatrol: {len(failed)} of {len(results)} files failed:", err=True)
-    for r in failed:
-        click.echo(f"  {r.error}", err=True)
-    return int(ExitStatus.PARTIAL)
-
-
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
@@ -122,7 +109,7 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
         for r in results:
             if r.data is not None:
                 _print_info(r.data)
-    sys.exit(_report_failures(results))
+    sys.exit(report_failures(results))
 
 
 def _print_info(d: dict[str, Any]) -> None:
@@ -190,7 +177,7 @@ def _temps_job(
     return {"file": str(path), "outputs": written, **summary}
 
 
-def _print_summary(d: dict[str, Any]) -> None:
+def print_summary(d: dict[str, Any]) -> None:
     if d.get("max_c") is None:
         click.echo(f"{d['file']}: no valid pixel ({d['invalid_pixels']} invalid)")
         return
@@ -260,8 +247,8 @@ def _emit(results: list[JobResult], as_json: bool) -> None:
     else:
         for r in results:
             if r.data is not None:
-                _print_summary(r.data)
-    sys.exit(_report_failures(results))
+                print_summary(r.data)
+    sys.exit(report_failures(results))
 
 
 def parse_range(text: str) -> tuple[float, float] | None:
