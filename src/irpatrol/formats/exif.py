@@ -87,10 +87,10 @@ def _datetime(text: object, offset: object) -> datetime | None:
     return dt
 
 
-def parse_exif(payload: bytes) -> ExifFacts:
+def parse_exif(payload: bytes | memoryview) -> ExifFacts:
     """Parse an APP1 Exif payload (starting ``Exif\\0\\0``); never raises."""
     try:
-        tiff = payload[6:]
+        tiff = bytes(payload[6:])
         bo = {b"II": "<", b"MM": ">"}[tiff[:2]]
         (ifd0_off,) = struct.unpack_from(bo + "I", tiff, 4)
         ifd0 = _ifd(tiff, ifd0_off, bo)
