@@ -141,19 +141,29 @@ def measure_readers(
                 r.times[f] += [_timed(lambda r=r, p=path: r.call(p)) for _ in range(per_block)]
 
 
-def irpatrol_fresh_process(files: list[str], samples: Path, *, repeat: int, warmup: int) -> dict[str, float]:
+FAULTS: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
+"""Minor page faults per image of the fresh-interpreter runs, by the extra environment."""
+MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+"""glibc settings that keep freed buffers mapped between images (no fresh pages per image)."""
+
+
+def irpatrol_fresh_process(
+    files: list[str], samples: Path, *, repeat: int, warmup: int, env: dict[str, str] | None = None
+) -> dict[str, float]:
     """Median ms per file of irpatrol alone in a new interpreter (no peer loaded, fresh heap)."""
     code = (
-        "import json,statistics,sys,time\n"
+        "import json,resource,statistics,sys,time\n"
         "from irpatrol.formats import open_thermal\n"
         "out={}\n"
         "for p in sys.argv[3:]:\n"
         "    f=lambda: open_thermal(p).first_frame().celsius()\n"
         "    [f() for _ in range(int(sys.argv[2]))]\n"
         "    t=[]\n"
+        "    n0=resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
         "    for _ in range(int(sys.argv[1])):\n"
         "        t0=time.perf_counter(); f(); t.append(time.perf_counter()-t0)\n"
-        "    out[p]=statistics.median(t)*1e3\n"
+        "    n1=resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "    out[p]=[statistics.median(t)*1e3,(n1-n0)/len(t)]\n"
         "print(json.dumps(out))\n"
     )
     paths = [str(samples / f) for f in files]
@@ -162,9 +172,11 @@ def irpatrol_fresh_process(files: list[str], samples: Path, *, repeat: int, warm
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     got = json.loads(res.stdout)
-    return {f: got[str(samples / f)] for f in files}
+    FAULTS[tuple(sorted((env or {}).items()))] = {f: got[str(samples / f)][1] for f in files}
+    return {f: got[str(samples / f)][0] for f in files}
 
 
 # ---------------------------------------------------------------- breakdown
@@ -296,6 +308,35 @@ def png_decoders(path: Path, *, repeat: int) -> tuple[dict[str, float], dict[str
             fn()
         times[label] = statistics.median(_timed(fn) for _ in range(repeat)) * 1e3
     notes["_png_bytes"] = str(len(png))
+    # anatomy: libpng = inflate (zlib) + undo the per-row filters; time the inflate alone
+    import struct
+    import zlib
+
+    pos, idat, width = 8, [], 0
+    while pos + 8 <= len(png):
+        (n,) = struct.unpack_from(">I", png, pos)
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"IHDR":
+            (width,) = struct.unpack_from(">I", png, pos + 8)
+        elif kind == b"IDAT":
+            idat.append(png[pos + 8 : pos + 8 + n])
+        pos += 12 + n
+    z = b"".join(idat)
+    inflated = zlib.decompress(z)
+    filters = np.bincount(np.frombuffer(inflated, np.uint8)[:: width * 2 + 1], minlength=5)
+    notes["_filters"] = ", ".join(
+        f"{name} {int(c)}" for name, c in zip(("None", "Sub", "Up", "Average", "Paeth"), filters, strict=True)
+    )
+    inflaters: dict[str, Callable[[], Any]] = {
+        "inflate only: zlib (Python's zlib module)": lambda: zlib.decompress(z)
+    }
+    if hasattr(imagecodecs, "deflate_decode"):
+        inflaters["inflate only: libdeflate (imagecodecs.deflate_decode)"] = lambda: (
+            imagecodecs.deflate_decode(z, out=len(inflated))
+        )
+    for label, fn in inflaters.items():
+        if bytes(fn()) == inflated:
+            times[label] = statistics.median(_timed(fn) for _ in range(repeat)) * 1e3
     return times, notes
 
 
@@ -350,6 +391,7 @@ def _fmt(ms: float | None) -> str:
 def render(
     ours: Reader,
     fresh: dict[str, float],
+    tuned: dict[str, float],
     peers: list[Reader],
     files: list[str],
     stages: dict[str, dict[str, float]],
@@ -430,8 +472,11 @@ def render(
         "### Where irpatrol's time goes",
         "",
         "Each stage of the reader run in pipeline order (median ms; irpatrol internals, "
-        "see `breakdown()` in the script). `faults` is minor page faults per image: fresh "
-        "pages the kernel maps for new buffers, which glibc hands back after each image.",
+        "see `breakdown()` in the script), in the benchmark process after the peers ran. Page "
+        "faults are minor faults per image: fresh pages the kernel maps (and zeroes) for new "
+        "buffers. In a fresh interpreter glibc returns freed buffers to the kernel after each "
+        "image (its trim/mmap thresholds are still low), so every image faults its buffers in "
+        "again; after the peers' large buffers the thresholds have grown and nothing faults.",
         "",
     ]
     stage_names: list[str] = []
@@ -451,24 +496,40 @@ def render(
     lines.append("| end to end, beside peers | " + " | ".join(_fmt(ours.median_ms(f)) for f in stages) + " |")
     lines.append("| end to end, alone | " + " | ".join(_fmt(fresh.get(f)) for f in stages) + " |")
     lines.append(
-        "| page faults per image | " + " | ".join(f"{s['_faults']:.0f}" for s in stages.values()) + " |"
+        "| end to end, alone, glibc tuned¹ | " + " | ".join(_fmt(tuned.get(f)) for f in stages) + " |"
+    )
+    lines.append(
+        "| page faults per image, stages | "
+        + " | ".join(f"{s['_faults']:.0f}" for s in stages.values())
+        + " |"
+    )
+    alone_faults = FAULTS.get((), {})
+    lines.append(
+        "| page faults per image, alone | "
+        + " | ".join(f"{alone_faults.get(f, 0):.0f}" for f in stages)
+        + " |"
     )
 
+    lines += [
+        "",
+        "¹ the same fresh-interpreter run with "
+        + " ".join(f"`{k}={v}`" for k, v in MALLOC_TUNED.items())
+        + ": freed buffers stay mapped, so no image pays for fresh pages (figure not used in any ratio).",
+    ]
     for f, (times, notes) in png.items():
         lines += [
             "",
             f"### PNG raw: `{f}` ({notes.get('_png_bytes', '?')} bytes of 16-bit PNG) against plain decoders",
+            "",
+            f"Row filters in this PNG: {notes.get('_filters', '?')}.",
             "",
             "| decoder of the extracted PNG bytes | ms | irpatrol end to end ÷ this |",
             "|---|---:|---:|",
         ]
         t_ours = max(ours.median_ms(f) or 0.0, fresh.get(f, 0.0)) or None
         for label, ms in times.items():
-            lines.append(
-                f"| {label} | {_fmt(ms)} | {t_ours / ms:.2f}× |"
-                if t_ours
-                else f"| {label} | {_fmt(ms)} | — |"
-            )
+            ratio = f"{t_ours / ms:.2f}×" if t_ours and not label.startswith("inflate") else "—"
+            lines.append(f"| {label} | {_fmt(ms)} | {ratio} |")
         for label, note in notes.items():
             if not label.startswith("_"):
                 lines.append(f"| {label} | {note} | — |")
@@ -511,11 +572,12 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = Reader("irpatrol", _celsius_irpatrol)
     fresh = irpatrol_fresh_process(files, samples, repeat=args.repeat, warmup=args.warmup)
+    tuned = irpatrol_fresh_process(files, samples, repeat=args.repeat, warmup=args.warmup, env=MALLOC_TUNED)
     with _peers() as peers:
         measure_readers([ours, *peers], files, samples, repeat=args.repeat, warmup=args.warmup)
     stages = {f: breakdown(samples / f, repeat=args.repeat) for f in BARE + PNG}
     png = {f: png_decoders(samples / f, repeat=args.repeat) for f in PNG}
-    body, missed = render(ours, fresh, peers, files, stages, png, command.strip(), args)
+    body, missed = render(ours, fresh, tuned, peers, files, stages, png, command.strip(), args)
     print(body)
     if args.write:
         write_section(
@@ -528,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "median_ms": {r.name: {f: r.median_ms(f) for f in r.times} for r in [ours, *peers]},
                     "irpatrol_alone_ms": fresh,
+                    "irpatrol_alone_malloc_tuned_ms": tuned,
                     "errors": {r.name: r.errors for r in peers},
                     "stages_ms": stages,
                     "png_decoders_ms": {f: v[0] for f, v in png.items()},
