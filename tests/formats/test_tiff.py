@@ -132,3 +132,13 @@ def test_description_parser() -> None:
     assert scale_from_description("") == (None, None)
     assert scale_from_description("scale=0.04 offset_c=-273.15") == (0.04, -273.15)
     assert scale_from_description("irpatrol temperatures, float32, degrees Celsius") == (None, None)
+
+
+def test_circular_ifd_chain_is_corrupt_not_endless() -> None:
+    data = bytearray(make_tiff(np.ones((2, 2), dtype=np.float32)))
+    (first,) = np.frombuffer(data, dtype="<u4", count=1, offset=4)
+    (count,) = np.frombuffer(data, dtype="<u2", count=1, offset=int(first))
+    next_pos = int(first) + 2 + 12 * int(count)
+    data[next_pos : next_pos + 4] = int(first).to_bytes(4, "little")  # last IFD points back to the first
+    with pytest.raises(CorruptFileError, match=r"loop\.tif: TIFF directory chain loops back"):
+        open_thermal(bytes(data), name="loop.tif")

@@ -20,13 +20,14 @@ import io
 import math
 import mmap
 import re
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from irpatrol.errors import CalibrationError, ParameterError, UnsupportedFormatError
+from irpatrol.errors import CalibrationError, CorruptFileError, ParameterError, UnsupportedFormatError
 from irpatrol.formats.base import (
     CameraIdentity,
     FrameInfo,
@@ -63,6 +64,34 @@ def _check_linear(path: str, scale: float, offset_c: float, *, source: str) -> N
         raise ParameterError(name, offset_c, f"a finite offset in °C for {path}")
 
 
+def check_ifd_chain(data: bytes | mmap.mmap, *, path: str, limit: int = 100_000) -> int:
+    """Walk the IFD chain by its next-IFD pointers; refuse loops.  Returns the IFD count.
+
+    Classic TIFF: uint16 entry count, 12-byte entries, uint32 next offset; BigTIFF:
+    uint64 count, 20-byte entries, uint64 next offset.  A pointer outside the file
+    ends the chain (tifffile does the same).
+    """
+    bo = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\0", b"\0+")
+    head, count_fmt, entry, next_fmt = (8, "Q", 20, "Q") if big else (4, "H", 12, "I")
+    (offset,) = struct.unpack_from(bo + next_fmt, data, head)
+    seen: set[int] = set()
+    size = len(data)
+    while offset and len(seen) < limit:
+        if offset in seen:
+            raise CorruptFileError(path, f"TIFF directory chain loops back to offset {offset}", offset=offset)
+        seen.add(offset)
+        count_size = struct.calcsize(count_fmt)
+        if offset + count_size > size:
+            break
+        (count,) = struct.unpack_from(bo + count_fmt, data, offset)
+        nxt = offset + count_size + count * entry
+        if nxt + struct.calcsize(next_fmt) > size:
+            break
+        (offset,) = struct.unpack_from(bo + next_fmt, data, nxt)
+    return len(seen)
+
+
 class TiffReader:
     """Single-channel TIFF pages holding temperatures or linearly scaled counts."""
 
@@ -91,6 +120,7 @@ class TiffReader:
         if (scale is None) != (offset_c is None):
             missing = "tiff_offset_c" if offset_c is None else "tiff_scale"
             raise ParameterError(missing, None, f"given together with the other one for {path}")
+        check_ifd_chain(data, path=path)
         tif = tifffile.TiffFile(io.BytesIO(data))
         try:
             first = tif.pages.first
@@ -108,8 +138,10 @@ class TiffReader:
             raise
 
         def frames() -> Iterator[ThermalFrame]:
-            for i, page in enumerate(tif.pages):
-                yield _frame_for(page, i, path=path, int_linear=int_linear)
+            # len() walks the IFD chain once and stops at a circular reference;
+            # iterating the pages directly follows such a loop forever.
+            for i in range(len(tif.pages)):
+                yield _frame_for(tif.pages[i], i, path=path, int_linear=int_linear)
 
         def close() -> None:
             tif.close()
