@@ -164,6 +164,7 @@ def test_png_of_wrong_size_in_raw_record(t640_fff: bytes, width: int, height: in
         ("planck.b", -1400.0, "planck.b"),
         ("planck.r2", 0.0, "planck.r2"),
         ("planck.f", float("inf"), "planck.f"),
+        ("atmospheric_temp_k", 1500.0, "atmospheric_transmission"),
     ],
 )
 def test_absurd_calibration_constants(t640_fff: bytes, field: str, value: float, named: str) -> None:

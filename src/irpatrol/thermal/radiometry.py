@@ -142,6 +142,13 @@ class Calibration:
         self.planck.validate()
         self.atmosphere.validate()
         self.params.validate()
+        p = self.params
+        atmospheric_transmission(
+            distance_m=p.distance_m,
+            relative_humidity=p.relative_humidity,
+            atmospheric_temp_k=p.atmospheric_temp_k,
+            atmosphere=self.atmosphere,
+        )
 
 
 @dataclass(frozen=True)
@@ -184,15 +191,27 @@ def atmospheric_transmission(
     0.995722
     """
     ta_c = atmospheric_temp_k - KELVIN_OFFSET
-    h2o = relative_humidity * math.exp(
-        1.5587 + 0.06939 * ta_c - 0.00027816 * ta_c**2 + 0.00000068455 * ta_c**3
-    )
-    root_d = math.sqrt(distance_m / 2.0)
-    root_h = math.sqrt(h2o)
     a = atmosphere
-    return a.x * math.exp(-root_d * (a.alpha1 + a.beta1 * root_h)) + (1.0 - a.x) * math.exp(
-        -root_d * (a.alpha2 + a.beta2 * root_h)
-    )
+    try:
+        h2o = relative_humidity * math.exp(
+            1.5587 + 0.06939 * ta_c - 0.00027816 * ta_c**2 + 0.00000068455 * ta_c**3
+        )
+        root_d = math.sqrt(distance_m / 2.0)
+        root_h = math.sqrt(h2o)
+        tau = a.x * math.exp(-root_d * (a.alpha1 + a.beta1 * root_h)) + (1.0 - a.x) * math.exp(
+            -root_d * (a.alpha2 + a.beta2 * root_h)
+        )
+    except OverflowError:  # far outside the model's range (e.g. air at hundreds of °C)
+        tau = math.inf
+    if not (math.isfinite(tau) and tau > 0.0):
+        name = "atmospheric_transmission"
+        raise ParameterError(
+            name,
+            tau,
+            f"a finite value > 0; the water-vapour model has none for atmospheric_temp_k="
+            f"{atmospheric_temp_k}, relative_humidity={relative_humidity}, distance_m={distance_m}",
+        )
+    return tau
 
 
 def blackbody_raw(
