@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,55 @@ def patch_camera_info(blob: bytes, field: str, value: float) -> bytes:
     out = bytearray(blob)
     struct.pack_into(bo + "f", out, rec.offset + CAMERA_INFO_FIELDS[field], value)
     return bytes(out)
+
+
+# --------------------------------------------------------------------------- mutation (fuzzing)
+
+_INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF)
+
+
+def mutate(data: bytes, rand: Callable[[int, int], int], *, head: int = 4096) -> bytes:
+    """Apply 1..4 random edits to ``data``; ``rand(lo, hi)`` draws an int in [lo, hi].
+
+    Edits: bit flips, byte sets, interesting 16/32-bit values (either byte order),
+    truncation, insertion, deletion and swapping two chunks.  Positions fall in the
+    first ``head`` bytes (where headers live) three times in four.
+    """
+    buf = bytearray(data)
+
+    def pos(extra: int = 0) -> int:
+        limit = len(buf) + extra - 1
+        if limit <= 0:
+            return 0
+        return rand(0, min(limit, head) if rand(0, 3) else limit)
+
+    for _ in range(rand(1, 4)):
+        op = rand(0, 7)
+        if not buf:
+            buf += bytes(rand(1, 16))
+            continue
+        if op == 0:
+            p = pos()
+            buf[p] ^= 1 << rand(0, 7)
+        elif op == 1:
+            buf[pos()] = rand(0, 255)
+        elif op == 2:
+            width = 2 if rand(0, 1) else 4
+            value = _INTERESTING[rand(0, len(_INTERESTING) - 1)] & ((1 << (8 * width)) - 1)
+            p = min(pos(), max(0, len(buf) - width))
+            buf[p : p + width] = value.to_bytes(width, "little" if rand(0, 1) else "big")
+        elif op == 3:
+            del buf[pos() :]
+        elif op == 4:
+            p = pos(1)
+            buf[p:p] = bytes(rand(0, 255) for _ in range(rand(1, 64)))
+        elif op == 5:
+            p = pos()
+            del buf[p : p + rand(1, 256)]
+        else:
+            n = rand(1, 512)
+            a, b = pos(), pos()
+            chunk_a, chunk_b = bytes(buf[a : a + n]), bytes(buf[b : b + n])
+            if len(chunk_a) == len(chunk_b):
+                buf[a : a + n], buf[b : b + n] = chunk_b, chunk_a
+    return bytes(buf)
