@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         "(`ru_maxrss` from `wait4`), and the peak of the summed RSS of the CLI and its workers "
         "(`/proc` sampled every 10 ms; shared pages of forked workers count once per process).",
         "",
-        f"`irpatrol --version` alone takes {startup:.2f} s (interpreter and imports); the last column "
-        "takes it off the wall time.",
+        f"`irpatrol --version` alone takes {startup:.2f} s (interpreter and imports); the "
+        '"without start-up" column takes it off the wall time.',
         "",
         "| workers | wall s | images/s | images/s without start-up | peak RSS, one process MiB "
         "| peak RSS, all processes MiB |",
