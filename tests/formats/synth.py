@@ -175,12 +175,23 @@ def raw_png_record(blob: bytes, width: int, height: int) -> bytes:
 
 CAMERA_INFO_FIELDS = {
     "emissivity": 0x20,
+    "distance_m": 0x24,
+    "reflected_temp_k": 0x28,
     "atmospheric_temp_k": 0x2C,
+    "window_temp_k": 0x30,
+    "window_transmission": 0x34,
+    "relative_humidity": 0x3C,
     "planck.r1": 0x58,
     "planck.b": 0x5C,
     "planck.f": 0x60,
+    "atmosphere.alpha1": 0x70,
+    "atmosphere.alpha2": 0x74,
+    "atmosphere.beta1": 0x78,
+    "atmosphere.beta2": 0x7C,
+    "atmosphere.x": 0x80,
     "planck.r2": 0x30C,
 }
+"""Float32 CameraInfo fields by name (offsets from ExifTool's FLIR CameraInfo table)."""
 
 
 def patch_camera_info(blob: bytes, field: str, value: float) -> bytes:

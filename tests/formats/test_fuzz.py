@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from irpatrol.errors import FormatError, IrpatrolError
 from irpatrol.formats import open_thermal
 from tests.formats.synth import (
+    CAMERA_INFO_FIELDS,
     SAMPLES,
     fff_from_rjpeg,
     make_csv,
@@ -32,6 +33,7 @@ from tests.formats.synth import (
     make_npy,
     make_tiff,
     mutate,
+    patch_camera_info,
     tiny_jpeg,
 )
 
@@ -102,7 +104,7 @@ def mutated(draw: st.DrawFn, seeds: tuple[tuple[str, bytes], ...]) -> tuple[str,
 
 
 _BUDGET = settings(
-    max_examples=300,
+    max_examples=1500,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
@@ -119,17 +121,38 @@ def test_fuzz_synthetic_files(case: tuple[str, bytes]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.samples
-def test_fuzz_real_files() -> None:
-    seeds = real_seeds()
-    if not seeds:
+@_BUDGET
+@given(st.deferred(lambda: mutated(real_seeds() or synthetic_seeds())))
+def test_fuzz_real_files(case: tuple[str, bytes]) -> None:
+    if not real_seeds():
         pytest.skip(f"shared samples under {SAMPLES} are absent")
+    exercise(case[1], case[0])
 
-    @_BUDGET
-    @given(mutated(seeds))
-    def run(case: tuple[str, bytes]) -> None:
-        exercise(case[1], case[0])
 
-    run()
+@pytest.mark.slow
+@pytest.mark.samples
+@_BUDGET
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(CAMERA_INFO_FIELDS)), st.floats(width=32)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_fuzz_calibration_constants(patches: list[tuple[str, float]]) -> None:
+    """Any float32 in CameraInfo's constants: temperatures or a CalibrationError, nothing else."""
+    path = SAMPLES / "flir_e40.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    blob = _e40_fff()
+    for field, value in patches:
+        blob = patch_camera_info(blob, field, value)
+    exercise(blob, "constants.fff")
+
+
+@functools.cache
+def _e40_fff() -> bytes:
+    return fff_from_rjpeg((SAMPLES / "flir_e40.jpg").read_bytes())
 
 
 def crash_files() -> list[Path]:
@@ -162,9 +185,8 @@ def _hunt(seconds: float) -> int:  # pragma: no cover - local tool
         label = f"fuzz{_suffix(name)}"
         runs += 1
         started = time.monotonic()
-        pending = (
-            Path(tempfile.gettempdir()) / f"irpatrol-hang-{hashlib.sha1(case).hexdigest()}{_suffix(name)}"
-        )
+        digest = hashlib.sha1(case).hexdigest()
+        pending = Path(tempfile.gettempdir()) / f"irpatrol-hang-{digest}{_suffix(name)}"
         pending.write_bytes(case)  # kept only if the process dies or hangs on it
         faulthandler.dump_traceback_later(30, exit=True)
         try:

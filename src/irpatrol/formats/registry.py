@@ -43,6 +43,7 @@ def _what_is(prefix: bytes) -> str:
         return "binary data"
     return "text that is not a temperature matrix" if b"\0" not in sample else "binary data"
 
+
 MMAP_THRESHOLD = 32 * 1024 * 1024
 """Files larger than this (bytes) are memory-mapped instead of read (long SEQ/CSQ)."""
 
