@@ -129,6 +129,7 @@ class ThermalFrame:
         self._temp_loader = temp_loader
         self._visible_loader = visible_loader
         self._raw: npt.NDArray[np.uint16] | None = None
+        self._calibration_checked = False
 
     def __repr__(self) -> str:
         return f"<ThermalFrame {self.source}#{self.index} {self.info.width}x{self.info.height}>"
@@ -195,13 +196,16 @@ class ThermalFrame:
         cal = self.info.calibration
         if cal is None:
             raise CalibrationError(self.source, "CameraInfo", None, "a calibration record")
-        try:
-            cal_file = cal.with_params()
-            cal_file.validate()
-        except ParameterError as exc:
-            raise CalibrationError(self.source, exc.parameter, exc.value, exc.expected) from exc
-        calibration = cal.with_params(**overrides)
-        calibration.params.validate()
+        if not self._calibration_checked:  # the file's own constants, once per frame
+            try:
+                cal.validate()
+            except ParameterError as exc:
+                raise CalibrationError(self.source, exc.parameter, exc.value, exc.expected) from exc
+            self._calibration_checked = True
+        calibration = cal
+        if any(v is not None for v in overrides.values()):
+            calibration = cal.with_params(**overrides)
+            calibration.params.validate()
         return thermogram_from_raw(self.raw(), calibration=calibration)
 
     def celsius(self, **overrides: float | None) -> npt.NDArray[np.float32]:

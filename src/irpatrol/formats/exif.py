@@ -26,14 +26,23 @@ class ExifFacts:
     warning: str | None = None
 
 
-def _ifd(tiff: bytes, offset: int, bo: str) -> dict[int, object]:
+_IFD0_TAGS = frozenset({0x010F, 0x0110, 0x8769, 0x8825})
+_EXIF_TAGS = frozenset({0x9003, 0x9011})
+_GPS_TAGS = frozenset({1, 2, 3, 4, 5, 6})
+
+
+def _ifd(tiff: bytes, offset: int, bo: str, wanted: frozenset[int]) -> dict[int, object]:
+    """Decode the ``wanted`` tags of the IFD at ``offset`` (others are skipped unread)."""
     (count,) = struct.unpack_from(bo + "H", tiff, offset)
     if count > 1000:
         msg = f"IFD at {offset} claims {count} entries"
         raise ValueError(msg)
+    entries = struct.unpack_from(bo + "HHII" * count, tiff, offset + 2)
     out: dict[int, object] = {}
     for i in range(count):
-        tag, typ, n, value_off = struct.unpack_from(bo + "HHII", tiff, offset + 2 + 12 * i)
+        tag, typ, n, value_off = entries[4 * i : 4 * i + 4]
+        if tag not in wanted:
+            continue
         size = _TYPE_SIZES.get(typ)
         if size is None:
             continue
@@ -73,8 +82,9 @@ def _dms(value: object) -> float | None:
 def _datetime(text: object, offset: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
-    try:
-        dt = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    try:  # "YYYY:MM:DD HH:MM:SS", sliced by hand (strptime costs more than the rest of EXIF)
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        dt = datetime(year, month, day, int(text[11:13]), int(text[14:16]), int(text[17:19]))
     except ValueError:
         return None
     if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-":
@@ -93,20 +103,20 @@ def parse_exif(payload: bytes | memoryview) -> ExifFacts:
         tiff = bytes(payload[6:])
         bo = {b"II": "<", b"MM": ">"}[tiff[:2]]
         (ifd0_off,) = struct.unpack_from(bo + "I", tiff, 4)
-        ifd0 = _ifd(tiff, ifd0_off, bo)
+        ifd0 = _ifd(tiff, ifd0_off, bo, _IFD0_TAGS)
         make = ifd0.get(0x010F)
         model = ifd0.get(0x0110)
         captured_at = None
         exif_off = _first_int(ifd0.get(0x8769))
         if exif_off:
-            exif = _ifd(tiff, exif_off, bo)
+            exif = _ifd(tiff, exif_off, bo, _EXIF_TAGS)
             captured_at = _datetime(exif.get(0x9003), exif.get(0x9011))
         gps = None
         gps_off = _first_int(ifd0.get(0x8825))
         warning = None
         if gps_off:
             try:
-                g = _ifd(tiff, gps_off, bo)
+                g = _ifd(tiff, gps_off, bo, _GPS_TAGS)
                 lat, lon = _dms(g.get(2)), _dms(g.get(4))
                 if lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
                     if g.get(1) == "S":

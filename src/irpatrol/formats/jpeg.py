@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from irpatrol.errors import CorruptFileError
 
@@ -22,9 +23,11 @@ _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _FLIR_CHUNK = b"FLIR\0"
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One marker segment: ``marker`` (0xE1 = APP1 ...), ``offset`` of its 0xFF byte, ``payload``.
+class Segment(NamedTuple):
+    """One APPn marker segment: ``marker`` (0xE1 = APP1 ...), ``offset`` of its 0xFF byte, ``payload``.
+
+    Only application segments are kept (other markers carry no thermal data); a
+    named tuple because a radiometric JPEG can have hundreds of them.
 
     ``payload`` is a copy (``bytes``), except for FLIR APP1 chunks (``"FLIR\\0"``),
     which are a ``memoryview`` of the file: they are only ever concatenated, and a
@@ -105,9 +108,8 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
             scan_offset = pos
             break
         start, end = pos + 4, pos + 2 + length
-        if marker == APP1 and data.startswith(_FLIR_CHUNK, start):
-            segments.append(Segment(marker, pos, view[start:end]))
-        else:
-            segments.append(Segment(marker, pos, data[start:end]))
+        if 0xE0 <= marker <= 0xEF:  # APPn; tables and frame headers are not kept
+            flir = marker == APP1 and data.startswith(_FLIR_CHUNK, start)
+            segments.append(Segment(marker, pos, view[start:end] if flir else data[start:end]))
         pos += 2 + length
     return JpegLayout(tuple(segments), scan_offset, data)

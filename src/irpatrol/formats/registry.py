@@ -7,7 +7,11 @@ one entry point.  A new format is a module with a reader object added here.
 from __future__ import annotations
 
 import mmap
+import os
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from irpatrol.errors import FileAccessError, ParameterError, UnsupportedFormatError
 from irpatrol.formats.base import FormatReader, ThermalFile, funnel
@@ -50,11 +54,10 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 PREFIX_SIZE = 512
 
 
-def _load(path: Path) -> bytes | mmap.mmap:
+def _load(path: str | Path) -> bytes | mmap.mmap:
     try:
-        with path.open("rb") as fh:
-            size = path.stat().st_size
-            if size > MMAP_THRESHOLD:
+        with open(path, "rb") as fh:  # plain open, not Path.open: per-image hot path
+            if os.fstat(fh.fileno()).st_size > MMAP_THRESHOLD:
                 return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
             return fh.read()
     except IsADirectoryError as exc:
@@ -67,11 +70,11 @@ def _load(path: Path) -> bytes | mmap.mmap:
 
 def identify(prefix: bytes, *, path: str = "<bytes>") -> FormatReader | None:
     """The reader that accepts these first bytes, trying extension-matched readers first."""
-    suffix = Path(path).suffix.lower()
-    ordered = sorted(READERS, key=lambda r: suffix not in r.extensions)
-    for reader in ordered:
-        if reader.accept(prefix):
-            return reader
+    suffix = os.path.splitext(path)[1].lower()
+    for matched in (True, False):
+        for reader in READERS:
+            if (suffix in reader.extensions) == matched and reader.accept(prefix):
+                return reader
     return None
 
 
@@ -95,7 +98,7 @@ def open_thermal(
         data: bytes | mmap.mmap = bytes(source)
         path = name or "<bytes>"
     else:
-        data = _load(Path(source))
+        data = _load(source)
         path = str(source)
     if len(data) == 0:
         raise UnsupportedFormatError(path, "empty file")
@@ -120,7 +123,7 @@ def open_thermal(
         return reader.open(data, path=path)
 
 
-def read_celsius(source: str | Path | bytes, **overrides: float | None) -> object:
+def read_celsius(source: str | Path | bytes, **overrides: float | None) -> npt.NDArray[np.float32]:
     """Convenience: the first frame's temperatures in °C (float32)."""
     with open_thermal(source) as tf:
         return tf.first_frame().celsius(**overrides)

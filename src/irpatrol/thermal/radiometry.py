@@ -77,10 +77,15 @@ class AtmosphereConstants:
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` naming the first absurd constant."""
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name, value in (
+            ("alpha1", self.alpha1),
+            ("alpha2", self.alpha2),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("x", self.x),
+        ):
             if not (math.isfinite(value) and abs(value) < 100.0):
-                raise ParameterError(f"atmosphere.{f.name}", value, "a finite number, |v| < 100")
+                raise ParameterError(f"atmosphere.{name}", value, "a finite number, |v| < 100")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,7 +143,13 @@ class Calibration:
         return replace(self, params=replace(self.params, **given))
 
     def validate(self) -> None:
-        """Raise :class:`ParameterError` naming the first absurd constant."""
+        """Raise :class:`ParameterError` naming the first absurd constant.
+
+        The object is immutable, so a successful check is remembered (in the instance
+        ``__dict__``, outside the dataclass fields) and not repeated.
+        """
+        if self.__dict__.get("_validated"):
+            return
         self.planck.validate()
         self.atmosphere.validate()
         self.params.validate()
@@ -149,6 +160,7 @@ class Calibration:
             atmospheric_temp_k=p.atmospheric_temp_k,
             atmosphere=self.atmosphere,
         )
+        self.__dict__["_validated"] = True
 
 
 @dataclass(frozen=True)
@@ -325,7 +337,7 @@ def _gather(lut: npt.NDArray[_G], raw: npt.NDArray[np.uint16]) -> npt.NDArray[_G
     flat_raw = raw.reshape(-1)
     n = flat_raw.size
     for i in range(0, n, _GATHER_CHUNK):
-        np.take(lut, flat_raw[i : i + _GATHER_CHUNK], mode="wrap", out=flat_out[i : i + _GATHER_CHUNK])
+        lut.take(flat_raw[i : i + _GATHER_CHUNK], mode="wrap", out=flat_out[i : i + _GATHER_CHUNK])
     return out
 
 
