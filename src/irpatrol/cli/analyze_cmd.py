@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from irpatrol.cli.app import ExitStatus, handle_errors
-from irpatrol.cli.batch import run_batch, report_failures
+from irpatrol.cli.app import handle_errors
+from irpatrol.cli.batch import report_failures, run_batch
 from irpatrol.cli.options import expand_inputs
-from irpatrol.diagnosis.analysis import FrameAnalysis, analyze_frame
+from irpatrol.diagnosis.analysis import analyze_frame
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
@@ -243,4 +243,4 @@ def register(group: click.Group) -> None:
     group.add_command(analyze)
 
 
-__all__ = ["FrameAnalysis", "analyze", "register"]
+__all__ = ["analyze", "analyze_file", "print_table", "register"]

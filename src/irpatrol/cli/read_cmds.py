@@ -12,7 +12,7 @@ from typing import Any
 import click
 import numpy as np
 
-from irpatrol.cli.app import ExitStatus, cli, handle_errors
+from irpatrol.cli.app import cli, handle_errors
 from irpatrol.cli.batch import JobResult, report_failures, run_batch
 from irpatrol.cli.options import expand_inputs, override_options, overrides_from
 from irpatrol.errors import FileAccessError, ParameterError
