@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -217,28 +218,37 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
                 layout = jpeg.walk_jpeg(bytes(data), path=name)
             with stage("EXIF"):
                 exif = _exif(layout)
-            with stage("FLIR chunks + assemble"):
-                buf = flir.assemble_fff(flir.flir_chunks(layout), path=name)
+            with stage("FLIR chunks (ordered, not joined)"):
+                blob = flir.ChunkedFff(flir.ordered_chunks(flir.flir_chunks(layout), path=name))
             del layout
+            read = blob.span
+            with stage("FFF parse"):
+                head = blob.span(0, 4096)
+                need = fff.directory_end(head, path=name)
+                if need > len(head):
+                    head = blob.span(0, need)
+                block = fff.parse_block(head, 0, path=name, size=blob.size)
+                frame = flir.frame_from_block(read, block, path=name, index=0, exif=exif)
         else:
-            buf = data
-        with stage("FFF parse"):
-            block = fff.parse_block(buf, 0, path=name)
-            frame = flir.frame_from_block(buf, block, path=name, index=0, exif=exif)
+            read = functools.partial(fff.read_span, data)
+            with stage("FFF parse"):
+                block = fff.parse_block(data, 0, path=name)
+                frame = flir.frame_from_block(read, block, path=name, index=0, exif=exif)
         rec = block.find(fff.REC_RAW)
         assert rec is not None
         enc = frame.info.raw_encoding or ""
         w, h = frame.info.width, frame.info.height
+        with stage("raw record bytes (join of its chunks)"):
+            rec_bytes = read(rec.offset, rec.offset + rec.length)
         if enc.startswith("png"):
-            body = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
             with stage("PNG decode (libpng)"):
-                raw = imagecodecs.png_decode(body)
+                raw = imagecodecs.png_decode(rec_bytes[32:])
             if enc == "png":
                 with stage("byte swap"):
                     raw.byteswap(inplace=True)
         else:
             with stage("raw copy (uint16)"):
-                raw = fff.decode_raw(buf, rec, enc, w, h, path=name)
+                raw = fff.decode_raw(rec_bytes, rec, enc, w, h, path=name)
         assert frame.info.calibration is not None
         cal = frame.info.calibration.with_params()
         lo, hi = int(raw.min()), int(raw.max())
@@ -248,7 +258,7 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
             lut = np.empty(hi + 1, dtype=np.float32)
             np.subtract(kelvin, rad.KELVIN_OFFSET, out=lut[lo:], casting="same_kind")
             out = (rad._gather(lut, raw), np.ones(raw.shape, dtype=bool))
-        del data, buf, frame, raw, out, kelvin, lut
+        del data, read, rec_bytes, frame, raw, out, kelvin, lut
     res = {k: statistics.median(v[3:]) * 1e3 for k, v in acc.items()}
     res["_faults"] = float(sum(statistics.median(v[3:]) for v in faults.values()))
     return res

@@ -197,7 +197,7 @@ CAMERA_INFO_FIELDS = {
 def patch_camera_info(blob: bytes, field: str, value: float) -> bytes:
     """Overwrite one float32 of CameraInfo (see :data:`CAMERA_INFO_FIELDS`) in an FFF block."""
     _, rec, _ = _record(blob, fff.REC_CAMERA_INFO)
-    bo, _, _ = fff.record_order(blob, rec, path="<test>")
+    bo, _, _ = fff.record_order(fff.read_span(blob, rec.offset, rec.offset + rec.length), rec, path="<test>")
     out = bytearray(blob)
     struct.pack_into(bo + "f", out, rec.offset + CAMERA_INFO_FIELDS[field], value)
     return bytes(out)

@@ -81,10 +81,9 @@ class FffBlock:
         return None
 
 
-def parse_block(buf: Buffer, start: int, *, path: str) -> FffBlock:
-    """Parse the FFF header and directory at ``start``; check every record lies inside ``buf``."""
-    size = len(buf)
-    if start + HEADER_SIZE > size:
+def _header(buf: Buffer, start: int, path: str) -> tuple[str, str, int, int, int]:
+    """Creator, byte order, version, directory offset and record count of the header at ``start``."""
+    if start + HEADER_SIZE > len(buf):
         raise CorruptFileError(path, "FFF header truncated", offset=start)
     if bytes(buf[start : start + 4]) != MAGIC:
         raise CorruptFileError(path, "missing FFF magic", offset=start)
@@ -99,9 +98,31 @@ def parse_block(buf: Buffer, start: int, *, path: str) -> FffBlock:
         )
     if count > _MAX_RECORDS:
         raise CorruptFileError(path, f"FFF directory claims {count} records", offset=start + 28)
+    if dir_off < HEADER_SIZE:
+        raise CorruptFileError(
+            path, f"FFF record directory offset {dir_off} overlaps the header", offset=start
+        )
+    return creator, bo, version, dir_off, count
+
+
+def directory_end(buf: Buffer, *, path: str, start: int = 0) -> int:
+    """Where the record directory of the block at ``start`` ends: the bytes :func:`parse_block` needs."""
+    _, _, _, dir_off, count = _header(buf, start, path)
+    return start + dir_off + count * ENTRY_SIZE
+
+
+def parse_block(buf: Buffer, start: int, *, path: str, size: int | None = None) -> FffBlock:
+    """Parse the FFF header and directory at ``start``; check every record lies inside the data.
+
+    ``size`` is the length of the whole data when ``buf`` holds only its beginning
+    (up to :func:`directory_end` at least), as when an R-JPEG's chunks are read lazily.
+    """
+    if size is None:
+        size = len(buf)
+    creator, bo, version, dir_off, count = _header(buf, start, path)
     dir_start = start + dir_off
     dir_end = dir_start + count * ENTRY_SIZE
-    if dir_off < HEADER_SIZE or dir_end > size:
+    if dir_end > min(size, len(buf)):
         raise CorruptFileError(
             path, f"FFF record directory ({count} entries at +{dir_off}) lies outside the data", offset=start
         )
@@ -126,14 +147,18 @@ def parse_block(buf: Buffer, start: int, *, path: str) -> FffBlock:
     return FffBlock(start, creator, bo, version, tuple(records), end)
 
 
-def record_order(buf: Buffer, rec: Record, *, path: str) -> tuple[str, int, int]:
-    """Byte order, width and height of a CameraInfo/RawData record, from its own header."""
+def record_order(data: Buffer, rec: Record, *, path: str) -> tuple[str, int, int]:
+    """Byte order, width and height of a CameraInfo/RawData record, from its own header.
+
+    ``data`` is the record's own bytes (from its start); ``rec`` locates it
+    in the file for messages.
+    """
     if rec.length < 32:
         raise CorruptFileError(
             path, f"FFF record type {rec.type} is only {rec.length} bytes", offset=rec.offset
         )
     for bo in ("<", ">"):
-        tag, width, height = struct.unpack_from(bo + "HHH", buf, rec.offset)
+        tag, width, height = struct.unpack_from(bo + "HHH", data, 0)
         if tag == 2:
             return bo, width, height
     raise CorruptFileError(
@@ -164,7 +189,7 @@ class CameraInfo:
 
 
 def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
-    """Decode CameraInfo: Planck and atmosphere constants, object parameters, identity, time.
+    """Decode CameraInfo (``buf``: the record's own bytes): constants, parameters, identity, time.
 
     Offsets follow ExifTool's FLIR CameraInfo table; all values in the file are K, m,
     ratios and counts.
@@ -176,7 +201,7 @@ def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
             f"CameraInfo record is {rec.length} bytes, shorter than the 832 the constants need",
             offset=rec.offset,
         )
-    o = rec.offset
+    o = 0  # offsets below are from the record start
     # the float32 constants at 0x20..0x97, read in one call
     block = struct.unpack_from(bo + "30f", buf, o + 0x20)
 
@@ -244,10 +269,13 @@ def _flir_datetime(buf: Buffer, pos: int, bo: str) -> datetime | None:
 
 
 def parse_gps(buf: Buffer, rec: Record) -> GeoPosition | None:
-    """FLIR GPS record (type 43): valid flag, hemisphere letters, float64 lat/lon, float32 altitude."""
+    """FLIR GPS record (type 43; ``buf``: its own bytes), or ``None`` when not valid.
+
+    Layout: uint32 valid flag, hemisphere letters, float64 lat/lon (deg), float32 altitude (m).
+    """
     if rec.length < 0x24:
         return None
-    o = rec.offset
+    o = 0  # buf is the record's own bytes
     for bo in ("<", ">"):
         (valid,) = struct.unpack_from(bo + "I", buf, o)
         if valid in (0, 1):
@@ -287,16 +315,16 @@ def raw_encoding(buf: Buffer, rec: Record, *, path: str) -> tuple[str, int, int]
 def decode_raw(
     buf: Buffer, rec: Record, encoding: str, width: int, height: int, *, path: str
 ) -> npt.NDArray[np.uint16]:
-    """Decode the RawData record's pixels to uint16 counts (rows, cols)."""
-    body = rec.offset + 32
-    end = rec.offset + rec.length
+    """Decode the RawData record's pixels (``buf``: the record's bytes) to uint16 counts (rows, cols)."""
+    body = 32
+    end = rec.length
     if encoding.startswith("uint16"):
         need = width * height * 2
         if end - body < need:
             raise CorruptFileError(
                 path,
                 f"raw frame needs {need} bytes for {width}x{height}, record holds {end - body}",
-                offset=body,
+                offset=rec.offset + body,
             )
         dtype = "<u2" if encoding == "uint16-le" else ">u2"
         arr = np.frombuffer(buf, dtype=dtype, count=width * height, offset=body).reshape(height, width)
@@ -306,7 +334,7 @@ def decode_raw(
     # decode straight from the buffer (no copy of the compressed bytes); the views
     # are released on return so a memory-mapped file can still be closed
     with memoryview(buf) as whole, whole[body:end] as data:
-        return _decode_compressed(imagecodecs, data, encoding, path=path, offset=body)
+        return _decode_compressed(imagecodecs, data, encoding, path=path, offset=rec.offset + body)
 
 
 def _decode_compressed(
@@ -332,6 +360,16 @@ def _decode_compressed(
 
 
 def visible_jpeg(buf: Buffer, rec: Record) -> bytes | None:
-    """The embedded visible photo of record type 14 (JPEG bytes after a 32-byte header)."""
-    data = bytes(buf[rec.offset + 32 : rec.offset + rec.length])
+    """The embedded visible photo of record type 14 (``buf``: the record's bytes; JPEG after 32 bytes)."""
+    data = bytes(buf[32 : rec.length])
     return data if data[:2] == b"\xff\xd8" else None
+
+
+def read_span(buf: Buffer, start: int, end: int) -> Buffer:
+    """Bytes ``start:end`` of a contiguous buffer: a view of ``bytes``, a copy from a memory map.
+
+    (A view of a memory map would keep it from being closed.)
+    """
+    if isinstance(buf, bytes):
+        return memoryview(buf)[start:end]
+    return buf[start:end]

@@ -8,8 +8,11 @@ back, one per frame (CSQ frames hold JPEG-LS raw data).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import mmap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 from irpatrol.errors import CorruptFileError
@@ -35,8 +38,10 @@ def flir_chunks(layout: JpegLayout) -> list[tuple[int, int, memoryview]]:
     return out
 
 
-def assemble_fff(chunks: Sequence[tuple[int, int, bytes | memoryview]], *, path: str) -> bytes:
-    """Concatenate FLIR APP1 chunk payloads in index order into one FFF block.
+def ordered_chunks(
+    chunks: Sequence[tuple[int, int, bytes | memoryview]], *, path: str
+) -> list[bytes | memoryview]:
+    """The FLIR APP1 chunk payloads in index order.
 
     Raises :class:`CorruptFileError` when a chunk is missing or repeated (a cut file).
     """
@@ -55,26 +60,76 @@ def assemble_fff(chunks: Sequence[tuple[int, int, bytes | memoryview]], *, path:
         raise CorruptFileError(
             path, f"FLIR APP1 chunks {missing[:5]} of {last + 1} are missing: the file is truncated or cut"
         )
-    return b"".join(by_index[i] for i in range(last + 1))
+    return [by_index[i] for i in range(last + 1)]
+
+
+def assemble_fff(chunks: Sequence[tuple[int, int, bytes | memoryview]], *, path: str) -> bytes:
+    """The whole FFF block of an R-JPEG as one ``bytes`` (the reader itself joins only what it needs)."""
+    return b"".join(ordered_chunks(chunks, path=path))
+
+
+class ChunkedFff:
+    """An R-JPEG's FFF block as its APP1 chunk payloads, read span by span.
+
+    Only the spans asked for are joined (header and directory, CameraInfo, the raw
+    frame); the embedded visible photo, often most of the file, is never copied
+    unless it is asked for.  A span inside one chunk is a view, not a copy.
+    """
+
+    def __init__(self, parts: Sequence[bytes | memoryview]) -> None:
+        self.parts = list(parts)
+        self.starts = [0, *itertools.accumulate(len(p) for p in self.parts)]
+        self.size = self.starts[-1]
+
+    def span(self, start: int, end: int) -> bytes | memoryview:
+        """Bytes ``start:end`` of the block (clipped to its size)."""
+        end = min(end, self.size)
+        if start >= end:
+            return b""
+        first = bisect.bisect_right(self.starts, start) - 1
+        if end <= self.starts[first + 1]:
+            base = self.starts[first]
+            return self.parts[first][start - base : end - base]
+        pieces = []
+        pos = start
+        i = first
+        while pos < end:
+            base, stop = self.starts[i], min(end, self.starts[i + 1])
+            pieces.append(self.parts[i][pos - base : stop - base])
+            pos = stop
+            i += 1
+        return b"".join(pieces)
+
+
+SpanReader = Callable[[int, int], fff.Buffer]
+"""Gives bytes ``start:end`` of the data an FFF block was parsed from."""
+
+
+def _record(read: SpanReader, rec: fff.Record) -> fff.Buffer:
+    return read(rec.offset, rec.offset + rec.length)
 
 
 def frame_from_block(
-    buf: fff.Buffer,
+    read: SpanReader,
     block: fff.FffBlock,
     *,
     path: str,
     index: int,
     exif: ExifFacts | None = None,
 ) -> ThermalFrame:
-    """Build a lazy :class:`ThermalFrame` from a parsed FFF block (headers only)."""
+    """Build a lazy :class:`ThermalFrame` from a parsed FFF block (headers only).
+
+    ``read(start, end)`` gives bytes of the underlying data; the raw frame and the
+    visible photo are read only when their loaders run.
+    """
     raw_rec = block.find(fff.REC_RAW)
     if raw_rec is None:
         raise CorruptFileError(path, f"FFF frame {index} has no RawData record", offset=block.start)
     info_rec = block.find(fff.REC_CAMERA_INFO)
     if info_rec is None:
         raise CorruptFileError(path, f"FFF frame {index} has no CameraInfo record", offset=block.start)
-    encoding, width, height = fff.raw_encoding(buf, raw_rec, path=path)
-    cam = fff.parse_camera_info(buf, info_rec, path=path)
+    encoding, width, height = fff.raw_encoding(read(raw_rec.offset, raw_rec.offset + 32), raw_rec, path=path)
+    cam = fff.parse_camera_info(_record(read, info_rec), info_rec, path=path)
     if (cam.width, cam.height) != (width, height):
         raise CorruptFileError(
             path,
@@ -82,7 +137,7 @@ def frame_from_block(
             offset=raw_rec.offset,
         )
     gps_rec = block.find(fff.REC_GPS)
-    gps = fff.parse_gps(buf, gps_rec) if gps_rec is not None else None
+    gps = fff.parse_gps(_record(read, gps_rec), gps_rec) if gps_rec is not None else None
     vis_rec = block.find(fff.REC_VISIBLE)
     warnings: list[str] = []
     make = None
@@ -121,8 +176,12 @@ def frame_from_block(
         source=path,
         index=index,
         info=info,
-        raw_loader=lambda: fff.decode_raw(buf, raw_rec, encoding, width, height, path=path),
-        visible_loader=(lambda: fff.visible_jpeg(buf, vis_rec)) if vis_rec is not None else None,
+        raw_loader=lambda: fff.decode_raw(
+            _record(read, raw_rec), raw_rec, encoding, width, height, path=path
+        ),
+        visible_loader=(lambda: fff.visible_jpeg(_record(read, vis_rec), vis_rec))
+        if vis_rec is not None
+        else None,
     )
 
 
@@ -130,9 +189,13 @@ def open_rjpeg(
     layout: JpegLayout, chunks: list[tuple[int, int, memoryview]], *, path: str, exif: ExifFacts
 ) -> ThermalFile:
     """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found."""
-    blob = assemble_fff(chunks, path=path)
-    block = fff.parse_block(blob, 0, path=path)
-    frame = frame_from_block(blob, block, path=path, index=0, exif=exif)
+    blob = ChunkedFff(ordered_chunks(chunks, path=path))
+    head = blob.span(0, 4096)
+    need = fff.directory_end(head, path=path)
+    if need > len(head):
+        head = blob.span(0, need)
+    block = fff.parse_block(head, 0, path=path, size=blob.size)
+    frame = frame_from_block(blob.span, block, path=path, index=0, exif=exif)
     return ThermalFile(path=path, format_name="flir-rjpeg", frames=lambda: iter((frame,)))
 
 
@@ -172,7 +235,7 @@ class FffReader:
 
         def frames() -> Iterator[ThermalFrame]:
             for i, block in enumerate(iter_blocks(data, path=path)):
-                yield frame_from_block(data, block, path=path, index=i)
+                yield frame_from_block(partial(fff.read_span, data), block, path=path, index=i)
 
         closer = data.close if isinstance(data, mmap.mmap) else None
         return ThermalFile(path=path, format_name=fmt, frames=frames, closer=closer)
