@@ -5,6 +5,7 @@ small (as rasterio's ``rio`` does), and the group lives in :mod:`irpatrol.cli.ap
 """
 
 from irpatrol.cli import analyze_cmd, demo_cmd, grading_cmds, read_cmds  # noqa: F401  (register their commands)
+from irpatrol.cli.allocator import keep_freed_memory
 from irpatrol.cli.app import ExitStatus, cli
 
 analyze_cmd.register(cli)
@@ -13,6 +14,7 @@ grading_cmds.register(cli)
 
 def main() -> None:
     """Console-script entry point."""
+    keep_freed_memory()
     cli()
 
 
