@@ -11,7 +11,6 @@ exactly one place: :func:`funnel`.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -84,21 +83,29 @@ TempLoader = Callable[[], npt.NDArray[np.float32]]
 BytesLoader = Callable[[], bytes | None]
 
 
-@contextlib.contextmanager
-def funnel(path: str | Path | None) -> Iterator[None]:
+class funnel:
     """Turn any non-irpatrol exception raised inside into :class:`CorruptFileError`.
 
     Parsing code inside may fail in many low-level ways on damaged input; callers
-    of the library only ever see :mod:`irpatrol.errors`.
+    of the library only ever see :mod:`irpatrol.errors`.  A small class rather than
+    a generator-based context manager: it wraps every image read.
     """
-    try:
-        yield
-    except IrpatrolError:
-        raise
-    except MemoryError as exc:
-        raise CorruptFileError(path, "structure asks for more memory than is available") from exc
-    except Exception as exc:  # the single funnel: any parse accident means a damaged file
-        raise CorruptFileError(path, f"damaged data ({type(exc).__name__}: {exc})") from exc
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None or isinstance(exc, IrpatrolError) or not isinstance(exc, Exception):
+            return  # nothing raised, already ours, or not ours to translate (KeyboardInterrupt ...)
+        if isinstance(exc, MemoryError):
+            raise CorruptFileError(self.path, "structure asks for more memory than is available") from exc
+        # the single funnel: any parse accident means a damaged file
+        raise CorruptFileError(self.path, f"damaged data ({type(exc).__name__}: {exc})") from exc
 
 
 class ThermalFrame:

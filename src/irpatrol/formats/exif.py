@@ -39,10 +39,10 @@ def _ifd(tiff: bytes, offset: int, bo: str, wanted: frozenset[int]) -> dict[int,
         raise ValueError(msg)
     entries = struct.unpack_from(bo + "HHII" * count, tiff, offset + 2)
     out: dict[int, object] = {}
-    for i in range(count):
-        tag, typ, n, value_off = entries[4 * i : 4 * i + 4]
+    for i, tag in enumerate(entries[0::4]):
         if tag not in wanted:
             continue
+        typ, n, value_off = entries[4 * i + 1 : 4 * i + 4]
         size = _TYPE_SIZES.get(typ)
         if size is None:
             continue

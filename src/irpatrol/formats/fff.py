@@ -166,14 +166,58 @@ def record_order(data: Buffer, rec: Record, *, path: str) -> tuple[str, int, int
     )
 
 
-def _f32(buf: Buffer, pos: int, bo: str) -> float:
-    return float(struct.unpack_from(bo + "f", buf, pos)[0])
-
-
-def _text(buf: Buffer, pos: int, n: int) -> str | None:
-    raw = bytes(buf[pos : pos + n]).split(b"\0", 1)[0]
-    text = raw.decode("latin-1").strip()
+def _text(raw: bytes) -> str | None:
+    text = raw.split(b"\0", 1)[0].decode("latin-1").strip()
     return text if text and text.isprintable() else None
+
+
+_CAMERA_INFO_FIELDS: tuple[tuple[str, int, str], ...] = (
+    # (name, offset in the record, struct code): ExifTool's FLIR CameraInfo table
+    ("emissivity", 0x20, "f"),
+    ("distance_m", 0x24, "f"),
+    ("reflected_temp_k", 0x28, "f"),
+    ("atmospheric_temp_k", 0x2C, "f"),
+    ("window_temp_k", 0x30, "f"),
+    ("window_transmission", 0x34, "f"),
+    ("relative_humidity", 0x3C, "f"),
+    ("r1", 0x58, "f"),
+    ("b", 0x5C, "f"),
+    ("f", 0x60, "f"),
+    ("alpha1", 0x70, "f"),
+    ("alpha2", 0x74, "f"),
+    ("beta1", 0x78, "f"),
+    ("beta2", 0x7C, "f"),
+    ("x", 0x80, "f"),
+    ("range_max_k", 0x90, "f"),
+    ("range_min_k", 0x94, "f"),
+    ("model", 0xD4, "32s"),
+    ("part_number", 0xF4, "16s"),
+    ("serial", 0x104, "16s"),
+    ("software", 0x114, "16s"),
+    ("lens", 0x170, "32s"),
+    ("field_of_view_deg", 0x1B4, "f"),
+    ("o", 0x308, "i"),
+    ("r2", 0x30C, "f"),
+    ("raw_min", 0x310, "H"),
+    ("raw_max", 0x312, "H"),
+    ("raw_median", 0x338, "H"),
+    ("raw_range", 0x33C, "H"),
+)
+
+
+def _layout(fields: tuple[tuple[str, int, str], ...]) -> str:
+    """A struct format reading ``fields`` (sorted by offset) from offset 0, skipping the gaps."""
+    fmt, pos = [], 0
+    for _, offset, code in fields:
+        fmt.append(f"{offset - pos}x{code}")
+        pos = offset + struct.calcsize("<" + code)
+    return "".join(fmt)
+
+
+_CAMERA_INFO = {bo: struct.Struct(bo + _layout(_CAMERA_INFO_FIELDS)) for bo in "<>"}
+_CAMERA_INFO_NAMES = tuple(name for name, _, _ in _CAMERA_INFO_FIELDS)
+CAMERA_INFO_MIN_LENGTH = _CAMERA_INFO["<"].size
+"""Bytes of CameraInfo the constants need (0x33E)."""
 
 
 @dataclass(frozen=True)
@@ -191,70 +235,59 @@ class CameraInfo:
 def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
     """Decode CameraInfo (``buf``: the record's own bytes): constants, parameters, identity, time.
 
-    Offsets follow ExifTool's FLIR CameraInfo table; all values in the file are K, m,
-    ratios and counts.
+    Offsets follow ExifTool's FLIR CameraInfo table (:data:`_CAMERA_INFO_FIELDS`); all
+    values in the file are K, m, ratios and counts.
     """
     bo, width, height = record_order(buf, rec, path=path)
-    if rec.length < 0x340:
+    if rec.length < CAMERA_INFO_MIN_LENGTH:
         raise CorruptFileError(
             path,
-            f"CameraInfo record is {rec.length} bytes, shorter than the 832 the constants need",
+            f"CameraInfo record is {rec.length} bytes, shorter than the {CAMERA_INFO_MIN_LENGTH} "
+            "the constants need",
             offset=rec.offset,
         )
-    o = 0  # offsets below are from the record start
-    # the float32 constants at 0x20..0x97, read in one call
-    block = struct.unpack_from(bo + "30f", buf, o + 0x20)
-
-    def f(off: int) -> float:
-        if 0x20 <= off < 0x98:
-            return float(block[(off - 0x20) // 4])
-        return _f32(buf, o + off, bo)
-
-    planck = PlanckConstants(
-        r1=f(0x58),
-        r2=f(0x30C),
-        b=f(0x5C),
-        f=f(0x60),
-        o=float(struct.unpack_from(bo + "i", buf, o + 0x308)[0]),
+    v: dict[str, Any] = dict(zip(_CAMERA_INFO_NAMES, _CAMERA_INFO[bo].unpack_from(buf, 0), strict=True))
+    planck = PlanckConstants(r1=v["r1"], r2=v["r2"], b=v["b"], f=v["f"], o=float(v["o"]))
+    atmosphere = AtmosphereConstants(
+        alpha1=v["alpha1"], alpha2=v["alpha2"], beta1=v["beta1"], beta2=v["beta2"], x=v["x"]
     )
-    atmosphere = AtmosphereConstants(alpha1=f(0x70), alpha2=f(0x74), beta1=f(0x78), beta2=f(0x7C), x=f(0x80))
     params = ObjectParameters(
-        emissivity=f(0x20),
-        distance_m=f(0x24),
-        reflected_temp_k=f(0x28),
-        atmospheric_temp_k=f(0x2C),
-        window_temp_k=f(0x30),
-        window_transmission=f(0x34),
-        relative_humidity=f(0x3C),
+        emissivity=v["emissivity"],
+        distance_m=v["distance_m"],
+        reflected_temp_k=v["reflected_temp_k"],
+        atmospheric_temp_k=v["atmospheric_temp_k"],
+        window_temp_k=v["window_temp_k"],
+        window_transmission=v["window_transmission"],
+        relative_humidity=v["relative_humidity"],
     )
-    tmax, tmin = f(0x90), f(0x94)
+    tmin, tmax = v["range_min_k"], v["range_max_k"]
     temp_range = (tmin, tmax) if math.isfinite(tmin) and math.isfinite(tmax) and 0 < tmin < tmax else None
-    rmin, rmax = struct.unpack_from(bo + "HH", buf, o + 0x310)
-    raw_range = (int(rmin), int(rmax)) if rmax > rmin else None
+    rmin, rmax = v["raw_min"], v["raw_max"]
     calibration = Calibration(
-        planck=planck, atmosphere=atmosphere, params=params, temp_range_k=temp_range, raw_range=raw_range
+        planck=planck,
+        atmosphere=atmosphere,
+        params=params,
+        temp_range_k=temp_range,
+        raw_range=(rmin, rmax) if rmax > rmin else None,
     )
     camera = CameraIdentity(
-        model=_text(buf, o + 0xD4, 32),
-        serial=_text(buf, o + 0x104, 16),
-        software=_text(buf, o + 0x114, 16),
-        lens=_text(buf, o + 0x170, 32),
+        model=_text(v["model"]),
+        serial=_text(v["serial"]),
+        software=_text(v["software"]),
+        lens=_text(v["lens"]),
     )
-    extra: dict[str, float | int | str] = {
-        "raw_median": int(struct.unpack_from(bo + "H", buf, o + 0x338)[0]),
-        "raw_range": int(struct.unpack_from(bo + "H", buf, o + 0x33C)[0]),
-    }
-    part = _text(buf, o + 0xF4, 16)
+    extra: dict[str, float | int | str] = {"raw_median": v["raw_median"], "raw_range": v["raw_range"]}
+    part = _text(v["part_number"])
     if part:
         extra["camera_part_number"] = part
-    fov = f(0x1B4)
+    fov = v["field_of_view_deg"]
     if math.isfinite(fov) and 0 < fov < 360:
         extra["field_of_view_deg"] = round(fov, 4)
     captured_at = None
     if rec.length >= 0x384 + 10:
-        captured_at = _flir_datetime(buf, o + 0x384, bo)
+        captured_at = _flir_datetime(buf, 0x384, bo)
     if rec.length >= 0x466:
-        extra["frame_rate"] = int(struct.unpack_from(bo + "H", buf, o + 0x464)[0])
+        extra["frame_rate"] = int(struct.unpack_from(bo + "H", buf, 0x464)[0])
     return CameraInfo(width, height, calibration, camera, captured_at, extra)
 
 

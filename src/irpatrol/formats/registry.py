@@ -56,10 +56,21 @@ PREFIX_SIZE = 512
 
 def _load(path: str | Path) -> bytes | mmap.mmap:
     try:
-        with open(path, "rb") as fh:  # plain open, not Path.open: per-image hot path
-            if os.fstat(fh.fileno()).st_size > MMAP_THRESHOLD:
-                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            return fh.read()
+        # os-level calls, not Path/BufferedReader: this runs once per image
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if size > MMAP_THRESHOLD:
+                return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            data = os.read(fd, size + 1)  # asking one byte more tells that the end was reached
+            if len(data) == size:
+                return data
+            parts = [data]  # the file is growing or the read was short: read to the end
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
     except IsADirectoryError as exc:
         raise FileAccessError(path, "is a folder, not a file") from exc
     except FileNotFoundError as exc:
