@@ -13,7 +13,7 @@ import click
 
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.batch import report_failures, run_batch
-from irpatrol.cli.options import expand_inputs
+from irpatrol.cli.options import expand_inputs, json_option, workers_option
 from irpatrol.diagnosis.analysis import analyze_frame
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
@@ -23,13 +23,7 @@ from irpatrol.formats.base import read_source
 from irpatrol.report.annotate import annotate_png
 from irpatrol.thermal.radiometry import Thermogram
 
-CSV_COLUMNS = (
-    "file",
-    "subject",
-    "device",
-    "part",
-    "grade",
-    "rule_id",
+COMPARISON_COLUMNS = (
     "t1_c",
     "t2_c",
     "t0_c",
@@ -39,8 +33,10 @@ CSV_COLUMNS = (
     "hot",
     "reference",
     "reference_source",
-    "flags",
 )
+"""Comparison fields copied into each CSV row."""
+
+CSV_COLUMNS = ("file", "subject", "device", "part", "grade", "rule_id", *COMPARISON_COLUMNS, "flags")
 
 
 def _load_points(path: str | None) -> PointsFile | None:
@@ -120,20 +116,7 @@ def _csv_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "part": f["part"],
                     "grade": g.get("grade", "not graded"),
                     "rule_id": g.get("rule_id", ""),
-                    **{
-                        k: c.get(k)
-                        for k in (
-                            "t1_c",
-                            "t2_c",
-                            "t0_c",
-                            "delta_t_k",
-                            "rise_k",
-                            "delta_pct",
-                            "hot",
-                            "reference",
-                            "reference_source",
-                        )
-                    },
+                    **{k: c.get(k) for k in COMPARISON_COLUMNS},
                     "flags": ";".join([*f["flags"], *g.get("flags", [])]),
                 }
             )
@@ -181,10 +164,10 @@ def print_table(r: dict[str, Any]) -> None:
 )
 @click.option("--ambient", "ambient_c", type=float, default=None, help="Ambient temperature, °C.")
 @click.option("--load-ratio", type=float, default=None, help="Present load / rated load (0..).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@json_option
 @click.option("--csv", "csv_path", type=str, default=None, help="Write one row per finding to this CSV.")
 @click.option("--annotate", type=str, default=None, help="Annotated PNG file (one image) or folder.")
-@click.option("--workers", type=int, default=0, help="Parallel workers for folders (0: one per core).")
+@workers_option
 @handle_errors
 def analyze(
     inputs: tuple[str, ...],

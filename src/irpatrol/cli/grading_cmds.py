@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from irpatrol.cli.app import handle_errors
+from irpatrol.cli.options import json_option
 from irpatrol.diagnosis.grading import Finding, Reading, grade, list_parts, load_rule_pack
 from irpatrol.diagnosis.rulepack import BUILTIN_PACKS, Part, RulePack
 
@@ -34,10 +35,6 @@ def _lang_option(func: F) -> F:
     return click.option(
         "--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of texts."
     )(func)
-
-
-def _json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(func)
 
 
 def _echo_json(doc: object) -> None:
@@ -94,7 +91,7 @@ def format_finding(finding: Finding, *, lang: str) -> str:
 @click.option("--humidity", type=float, help="Relative humidity, %.")
 @click.option("--rain/--no-rain", default=None, help="It was raining (or not) during the measurement.")
 @_rules_option
-@_json_option
+@json_option
 @_lang_option
 @handle_errors
 def grade_cmd(
@@ -176,7 +173,7 @@ def rules_group() -> None:
 
 @rules_group.command("list")
 @_rules_option
-@_json_option
+@json_option
 @_lang_option
 @handle_errors
 def rules_list(*, rules: str, as_json: bool, lang: str) -> None:
@@ -200,7 +197,7 @@ def rules_list(*, rules: str, as_json: bool, lang: str) -> None:
 @rules_group.command("show")
 @click.argument("part")
 @_rules_option
-@_json_option
+@json_option
 @_lang_option
 @handle_errors
 def rules_show(*, part: str, rules: str, as_json: bool, lang: str) -> None:

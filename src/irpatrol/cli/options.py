@@ -14,6 +14,15 @@ from irpatrol.thermal.radiometry import celsius_to_kelvin
 THERMAL_SUFFIXES = {".jpg", ".jpeg", ".fff", ".seq", ".csq", ".irg", ".tif", ".tiff", ".csv", ".npy"}
 
 
+workers_option = click.option(
+    "--workers", type=click.IntRange(0), default=0, help="Processes for folder batches; 0 = one per core."
+)
+"""``--workers N`` for commands that run folder batches."""
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+"""``--json`` for machine-readable output."""
+
+
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--emissivity --distance --reflected --atm-temp --humidity`` to a command."""
     opts = [

@@ -14,7 +14,13 @@ import numpy as np
 
 from irpatrol.cli.app import cli, handle_errors
 from irpatrol.cli.batch import JobResult, report_failures, run_batch
-from irpatrol.cli.options import expand_inputs, override_options, overrides_from
+from irpatrol.cli.options import (
+    expand_inputs,
+    json_option,
+    override_options,
+    overrides_from,
+    workers_option,
+)
 from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats import ThermalFrame, open_thermal
 from irpatrol.formats.base import FrameInfo
@@ -97,7 +103,7 @@ def _file_info(path: Path) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@json_option
 @handle_errors
 def info(files: tuple[str, ...], as_json: bool) -> None:
     """Camera, calibration constants and sizes of thermal FILES (folders are searched)."""
@@ -208,8 +214,8 @@ def _output_target(
     "--format", "fmt", type=click.Choice(TEMPERATURE_FORMATS), help="Format in a batch (default npy)."
 )
 @click.option("--all-frames", is_flag=True, help="Every frame of a sequence (SEQ/CSQ), not just the first.")
-@click.option("--workers", type=click.IntRange(0), default=0, help="Processes for batches; 0 = one per core.")
-@click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
+@workers_option
+@json_option
 @override_options
 @handle_errors
 def temps(
@@ -291,8 +297,8 @@ def _render_job(
 @click.option("-o", "--output", required=True, help="Output .png, or a folder for batches.")
 @click.option("--palette", type=click.Choice(sorted(PALETTES)), default="iron", show_default=True)
 @click.option("--range", "range_text", default="auto", show_default=True, help="'auto' or MIN:MAX in °C.")
-@click.option("--workers", type=click.IntRange(0), default=0, help="Processes for batches; 0 = one per core.")
-@click.option("--json", "as_json", is_flag=True, help="Per-image summary as one JSON document.")
+@workers_option
+@json_option
 @override_options
 @handle_errors
 def render(
