@@ -7,21 +7,21 @@ import io
 import json
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.batch import report_failures, run_batch
 from irpatrol.cli.options import expand_inputs, json_option, workers_option
-from irpatrol.diagnosis.analysis import analyze_frame
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats import open_thermal
 from irpatrol.formats.base import read_source
-from irpatrol.report.annotate import annotate_png
-from irpatrol.thermal.radiometry import Thermogram
+
+if TYPE_CHECKING:
+    from irpatrol.thermal.radiometry import Thermogram
 
 COMPARISON_COLUMNS = (
     "t1_c",
@@ -66,6 +66,10 @@ def analyze_file(
     annotate: str | None,
     many: bool,
 ) -> dict[str, Any]:
+    # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
+    from irpatrol.diagnosis.analysis import analyze_frame
+    from irpatrol.report.annotate import annotate_png
+
     with open_thermal(path) as tf:
         thermogram = tf.first_frame().thermogram()
     selected = points.for_image(path.name) if points is not None else ()

@@ -18,7 +18,6 @@ import click
 from irpatrol.cli.analyze_cmd import analyze_file, print_table
 from irpatrol.cli.app import ExitStatus, cli, handle_errors
 from irpatrol.cli.read_cmds import print_summary, summarize
-from irpatrol.config import load_settings
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import load_rule_pack
 from irpatrol.errors import FileAccessError, IrpatrolError
@@ -50,6 +49,8 @@ def _points_for(image: Path) -> PointsFile | None:
 @handle_errors
 def demo(output: str | None) -> None:
     """Run the main job on the bundled demo images: read, convert, render, find and grade defects."""
+    from irpatrol.config import load_settings  # pydantic-settings: only this command needs it
+
     settings = load_settings()
     out = Path(output) if output else settings.output_dir
     try:
