@@ -90,10 +90,13 @@ def test_auto_reference_prefers_similar_regions() -> None:
     assert c.t0_c == 25.0
 
 
-def test_auto_reference_falls_back_to_background() -> None:
+def test_auto_reference_without_similar_region_has_no_t2() -> None:
+    # the spot's own background (31 °C) is not a corresponding point: no T2, no δ
     spots = [_spot(1, 70.0, 100, 10, 10, bg=31.0), _spot(2, 45.0, 5000, 100, 50)]
     c = auto_reference(spots[0], spots, background_c=25.0, ambient_c=22.0)
-    assert (c.reference_source, c.t2_c, c.t0_c, c.ambient_source) == ("background", 31.0, 22.0, "given")
+    assert (c.reference_source, c.t2_c, c.t0_c, c.ambient_source) == ("none", None, 22.0, "given")
+    assert c.delta_pct is None
+    assert c.rise_k == pytest.approx(48.0)
 
 
 @pytest.mark.samples

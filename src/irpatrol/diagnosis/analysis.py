@@ -142,10 +142,9 @@ def _grade(
 ) -> Finding | None:
     if pack is None:
         return None
-    # A spot's own surroundings are not a "normal corresponding point" (DL/T 664 §8.2):
-    # without a similar region or phase, grade by surface temperature only.
-    t2_c = None if comparison.reference_source == "background" else comparison.t2_c
-    reading = Reading(part=part, t1_c=comparison.t1_c, t2_c=t2_c, t0_c=comparison.t0_c, load_ratio=load_ratio)
+    reading = Reading(
+        part=part, t1_c=comparison.t1_c, t2_c=comparison.t2_c, t0_c=comparison.t0_c, load_ratio=load_ratio
+    )
     return grade(reading, pack=pack, load_exponent=load_exponent)
 
 
@@ -303,8 +302,7 @@ def analyze_frame(
                     heating_type="current",
                     comparison=comparison,
                     finding=finding,
-                    flags=(f"reference-{comparison.reference_source}",)
-                    + (("no-corresponding-point",) if comparison.reference_source == "background" else ()),
+                    flags=(f"reference-{comparison.reference_source}",),
                 )
             )
     return FrameAnalysis(

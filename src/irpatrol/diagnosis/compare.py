@@ -31,8 +31,8 @@ class Comparison:
     """One T1/T2/T0 comparison and the quantities derived from it.
 
     ``hot_label`` and ``reference_label`` name what T1 and T2 came from (a phase
-    id, ``"spot 3"`` or ``"background"``); ``reference_source`` is ``"phase"``,
-    ``"similar-region"``, ``"background"`` or ``"none"``; ``ambient_source`` is
+    id or ``"spot 3"``; ``None`` without T2); ``reference_source`` is ``"phase"``,
+    ``"similar-region"`` or ``"none"``; ``ambient_source`` is
     ``"region"``, ``"given"``, ``"background"`` or ``"none"``.  Temperatures °C,
     differences K, ``delta_pct`` per cent; ``None`` where not computable.
     """
@@ -177,9 +177,12 @@ def auto_reference(
     A *similar region* is another detected warm structure whose area is within a
     factor ``size_ratio`` of the spot's and whose bounding-box aspect ratio is
     within a factor ``aspect_ratio`` — typically the same part on another phase.
-    The coolest similar region gives T2 (its peak, °C).  Without one, T2 is the
-    spot's local background.  T0 is ``ambient_c`` when given, else the frame
-    background ``background_c`` (°C).
+    The coolest similar region gives T2 (its peak, °C).  Without one there is no
+    T2 (``reference_source`` ``"none"``): a spot's own surroundings are not the
+    "normal corresponding point" of DL/T 664 §8.2, so δ is not computed and grading
+    falls back to the surface temperature; the spot's excess over its local
+    background stays in the hot-spot record.  T0 is ``ambient_c`` when given, else
+    the frame background ``background_c`` (°C).
     """
     if size_ratio < 1 or aspect_ratio < 1:
         raise ParameterError("size_ratio/aspect_ratio", (size_ratio, aspect_ratio), "factors >= 1")
@@ -215,10 +218,10 @@ def auto_reference(
         )
     return Comparison(
         t1_c=spot.peak_c,
-        t2_c=spot.background_c,
+        t2_c=None,
         t0_c=t0,
         hot_label=label,
-        reference_label="background",
-        reference_source="background",
+        reference_label=None,
+        reference_source="none",
         ambient_source=t0_source,
     )
