@@ -131,6 +131,13 @@ def _fmt(x: Any, spec: str = ".1f") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _versus(c: dict[str, Any]) -> str:
+    """What T1 was compared with, e.g. ``B vs C (phase)``."""
+    if c.get("reference") is None:
+        return f"{c.get('hot', '-')}: no corresponding point"
+    return f"{c.get('hot', '-')} vs {c['reference']} ({c.get('reference_source', '-')})"
+
+
 def print_table(r: dict[str, Any]) -> None:
     click.echo(
         f"{r['file']}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
@@ -147,8 +154,7 @@ def print_table(r: dict[str, Any]) -> None:
         click.echo(
             f"  {f['subject']:<20} {g.get('grade', 'not graded'):<10} T1 {_fmt(c.get('t1_c'))} "
             f"T2 {_fmt(c.get('t2_c'))} T0 {_fmt(c.get('t0_c'))} °C  ΔT {_fmt(c.get('delta_t_k'))} K  "
-            f"δ {_fmt(c.get('delta_pct'), '.0f')} %  [{c.get('hot', '-')} vs {c.get('reference', '-')}"
-            f" ({c.get('reference_source', '-')})]"
+            f"δ {_fmt(c.get('delta_pct'), '.0f')} %  [{_versus(c)}]"
             + (
                 f"  flags: {', '.join([*f['flags'], *g.get('flags', [])])}"
                 if f["flags"] or g.get("flags")
