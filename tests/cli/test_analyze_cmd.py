@@ -94,3 +94,19 @@ def test_unknown_rule_pack(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["analyze", str(img), "--rules", "no-such-pack"])
     assert r.exit_code != 0
     assert "irpatrol: error:" in r.stderr
+
+
+@pytest.mark.samples
+def test_two_workers_grade_every_file(tmp_path: Path) -> None:
+    # the job (rule pack, points) crosses to worker processes: it must pickle
+    for name in ("flir_t640_fuses.jpg", "flir_c2_afci_breakers.jpg"):
+        shutil.copy(sample_path(name), tmp_path / name)
+    r = CliRunner().invoke(cli, ["analyze", str(tmp_path), "--points", POINTS, "--json", "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    by_name = {Path(i["file"]).name: i for i in doc["images"]}
+    assert set(by_name) == {"flir_t640_fuses.jpg", "flir_c2_afci_breakers.jpg"}
+    fuses = by_name["flir_t640_fuses.jpg"]["findings"][0]
+    assert fuses["subject"] == "cabinet-3-fuses"
+    assert fuses["comparison"]["hot"] == "B"
+    assert fuses["finding"]["grade"] == "general"

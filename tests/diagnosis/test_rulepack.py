@@ -274,3 +274,18 @@ def test_extends_cycle(tmp_path: Path) -> None:
     with pytest.raises(RulePackError, match="cycle") as info:
         load_rule_pack(tmp_path / "a.yaml")
     assert info.value.field == "extends"
+
+
+@pytest.mark.parametrize("name", BUILTIN_PACKS)
+def test_packs_pickle_for_worker_processes(name: str) -> None:
+    # batches hand the pack to worker processes; the read-only parts view must survive
+    import pickle
+
+    pack = load_rule_pack(name)
+    copy = pickle.loads(pickle.dumps(pack))
+    assert copy == pack
+    assert copy.digest == pack.digest
+    with pytest.raises(TypeError):
+        copy.parts["new"] = copy.parts[next(iter(copy.parts))]  # type: ignore[index]
+    reading = Reading(part=next(iter(pack.parts)), t1_c=95.0, t2_c=40.0, t0_c=25.0, load_ratio=0.8)
+    assert grade(reading, pack=copy) == grade(reading, pack=pack)

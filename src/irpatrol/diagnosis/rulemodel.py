@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
 
 from irpatrol.errors import ParameterError
 
@@ -217,6 +219,12 @@ class RulePack:
     parts: Mapping[str, Part]
     default_part: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle support (worker processes, distributed engines); ``parts`` travels as a dict."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["parts"] = dict(self.parts)
+        return (_rebuild_pack, (state,))
+
     def level(self, level_id: str) -> Level:
         """The level called ``level_id``."""
         for lvl in self.levels:
@@ -240,3 +248,8 @@ class RulePack:
         raise ParameterError(
             "part", part_id, f"a part of rule pack {self.name} ({', '.join(sorted(self.parts))})"
         )
+
+
+def _rebuild_pack(state: dict[str, Any]) -> RulePack:
+    """Unpickle a :class:`RulePack` (its parts mapping read-only again)."""
+    return RulePack(**{**state, "parts": MappingProxyType(state["parts"])})
