@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from irpatrol.errors import SettingsError
 
 
 class Settings(BaseSettings):
@@ -19,17 +21,28 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IRPATROL_", env_ignore_empty=True, extra="ignore")
 
     palette: Literal["iron", "rainbow", "gray"] = Field(
-        default="iron", description="Default palette for rendered images."
-    )
-    workers: int = Field(
-        default=0, ge=0, description="Worker processes for folder batches; 0 = one per core."
+        default="iron", description="Palette of rendered images when --palette is not given."
     )
     output_dir: Path = Field(
         default=Path("irpatrol-output"), description="Where the demo job writes its files."
     )
-    rules: str = Field(default="dlt664-2016", description="Default rule pack for grading.")
+    rules: str = Field(
+        default="dlt664-2016", description="Rule pack (name or YAML path) when --rules is not given."
+    )
+    debug: bool = Field(default=False, description="Show tracebacks of internal errors in the CLI.")
 
 
 def load_settings() -> Settings:
-    """Read settings from the environment (``IRPATROL_*``) over the embedded defaults."""
-    return Settings()
+    """Read settings from the environment (``IRPATROL_*``) over the embedded defaults.
+
+    Raises :class:`~irpatrol.errors.SettingsError` naming the variable when a value
+    is not allowed.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        raise SettingsError(
+            f"IRPATROL_{name.upper()}", f"{first['msg']} (got {first.get('input')!r})"
+        ) from exc

@@ -111,5 +111,17 @@ class PointsFileError(DataFileError):
     """An inspection-points file is malformed."""
 
 
+class SettingsError(IrpatrolError, ValueError):
+    """A setting (an ``IRPATROL_*`` environment variable) has a value that is not allowed.
+
+    ``variable`` names the environment variable.
+    """
+
+    def __init__(self, variable: str, detail: str) -> None:
+        self.variable = variable
+        self.detail = detail
+        super().__init__(f"setting {variable}: {detail}")
+
+
 class AnalysisError(IrpatrolError, ValueError):
     """An analysis could not be carried out on the given data (e.g. alignment failed)."""

@@ -13,7 +13,7 @@ import click
 
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.batch import report_failures, run_batch
-from irpatrol.cli.options import expand_inputs, json_option, workers_option
+from irpatrol.cli.options import expand_inputs, json_option, rules_option, setting_or, workers_option
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
@@ -166,12 +166,7 @@ def print_table(r: dict[str, Any]) -> None:
 @click.command("analyze")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--points", "points_path", type=str, default=None, help="Inspection-points YAML file.")
-@click.option(
-    "--rules",
-    default="dlt664-2016",
-    show_default=True,
-    help="Rule pack: dlt664-2016, neta-mts or a YAML path.",
-)
+@rules_option
 @click.option("--ambient", "ambient_c", type=float, default=None, help="Ambient temperature, °C.")
 @click.option("--load-ratio", type=float, default=None, help="Present load / rated load (0..).")
 @json_option
@@ -182,7 +177,7 @@ def print_table(r: dict[str, Any]) -> None:
 def analyze(
     inputs: tuple[str, ...],
     points_path: str | None,
-    rules: str,
+    rules: str | None,
     ambient_c: float | None,
     load_ratio: float | None,
     as_json: bool,
@@ -193,7 +188,7 @@ def analyze(
     """Find hot spots, measure configured regions, compare phases and grade defects."""
     if load_ratio is not None and not load_ratio > 0:
         raise ParameterError("--load-ratio", load_ratio, "a ratio > 0")
-    pack = load_rule_pack(rules)
+    pack = load_rule_pack(setting_or(rules, "rules"))
     points = _load_points(points_path)
     files, any_dir = expand_inputs(inputs)
     many = any_dir or len(files) > 1

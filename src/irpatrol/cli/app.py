@@ -22,6 +22,7 @@ from irpatrol.errors import (
     FormatError,
     IrpatrolError,
     ParameterError,
+    SettingsError,
 )
 
 
@@ -48,13 +49,28 @@ def exit_code_for(exc: IrpatrolError) -> ExitStatus:
         return ExitStatus.BAD_INPUT
     if isinstance(exc, DataFileError):
         return ExitStatus.BAD_DATA_FILE
-    if isinstance(exc, ParameterError):
+    if isinstance(exc, ParameterError | SettingsError):
         return ExitStatus.USAGE
     return ExitStatus.ERROR
 
 
+def _debug() -> bool:
+    """The IRPATROL_DEBUG setting, read only when an internal error is being reported."""
+    from irpatrol.config import load_settings  # pydantic-settings: only on this rare path
+
+    try:
+        return load_settings().debug
+    except IrpatrolError:
+        return False
+
+
 def handle_errors(func: F) -> F:
-    """Run a command; an :class:`IrpatrolError` prints one line to stderr and exits non-zero."""
+    """Run a command; an error prints one line to stderr and exits non-zero.
+
+    An :class:`IrpatrolError` is the user's problem and says what to fix.  Anything
+    else is a bug: one line asking for a report (``IRPATROL_DEBUG=1`` shows the
+    traceback instead).
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -63,6 +79,15 @@ def handle_errors(func: F) -> F:
         except IrpatrolError as exc:
             click.echo(f"irpatrol: error: {exc}", err=True)
             sys.exit(int(exit_code_for(exc)))
+        except Exception as exc:
+            if _debug():
+                raise
+            click.echo(
+                f"irpatrol: internal error, please report it: {type(exc).__name__}: {exc} "
+                "(IRPATROL_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            sys.exit(int(ExitStatus.ERROR))
 
     return wrapper  # type: ignore[return-value]
 

@@ -47,6 +47,9 @@ class _Guarded:
             return JobResult(str(path), self.job(path), None)
         except IrpatrolError as exc:
             return JobResult(str(path), None, str(exc))
+        except Exception as exc:  # a bug: report it against the file and let the batch go on
+            detail = f"{type(exc).__name__}: {exc}"
+            return JobResult(str(path), None, f"{path}: internal error, please report it: {detail}")
 
 
 def default_workers() -> int:

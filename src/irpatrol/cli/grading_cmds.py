@@ -14,21 +14,11 @@ from typing import Any
 import click
 
 from irpatrol.cli.app import handle_errors
-from irpatrol.cli.options import json_option
+from irpatrol.cli.options import json_option, rules_option, setting_or
 from irpatrol.diagnosis.grading import Finding, Reading, grade, list_parts, load_rule_pack
-from irpatrol.diagnosis.rulepack import BUILTIN_PACKS, Part, RulePack
+from irpatrol.diagnosis.rulepack import Part, RulePack
 
 F = Callable[..., Any]
-
-
-def _rules_option(func: F) -> F:
-    return click.option(
-        "--rules",
-        default="dlt664-2016",
-        show_default=True,
-        metavar="NAME|PATH",
-        help=f"Rule pack: {', '.join(BUILTIN_PACKS)} or a YAML file.",
-    )(func)
 
 
 def _lang_option(func: F) -> F:
@@ -90,7 +80,7 @@ def format_finding(finding: Finding, *, lang: str) -> str:
 @click.option("--wind", type=float, help="Wind speed, m/s.")
 @click.option("--humidity", type=float, help="Relative humidity, %.")
 @click.option("--rain/--no-rain", default=None, help="It was raining (or not) during the measurement.")
-@_rules_option
+@rules_option
 @json_option
 @_lang_option
 @handle_errors
@@ -106,12 +96,12 @@ def grade_cmd(
     wind: float | None,
     humidity: float | None,
     rain: bool | None,
-    rules: str,
+    rules: str | None,
     as_json: bool,
     lang: str,
 ) -> None:
     """Grade one hot-spot reading (DL/T 664 by default) and explain the decision."""
-    pack = load_rule_pack(rules)
+    pack = load_rule_pack(setting_or(rules, "rules"))
     reading = Reading(
         part=part,
         t1_c=t1,
@@ -172,13 +162,13 @@ def rules_group() -> None:
 
 
 @rules_group.command("list")
-@_rules_option
+@rules_option
 @json_option
 @_lang_option
 @handle_errors
-def rules_list(*, rules: str, as_json: bool, lang: str) -> None:
+def rules_list(*, rules: str | None, as_json: bool, lang: str) -> None:
     """List the parts of a pack with their thresholds and verification marks (V/P/R/?)."""
-    pack = load_rule_pack(rules)
+    pack = load_rule_pack(setting_or(rules, "rules"))
     if as_json:
         _echo_json(pack_to_dict(pack))
         return
@@ -196,13 +186,13 @@ def rules_list(*, rules: str, as_json: bool, lang: str) -> None:
 
 @rules_group.command("show")
 @click.argument("part")
-@_rules_option
+@rules_option
 @json_option
 @_lang_option
 @handle_errors
-def rules_show(*, part: str, rules: str, as_json: bool, lang: str) -> None:
+def rules_show(*, part: str, rules: str | None, as_json: bool, lang: str) -> None:
     """Show one part of a pack with clauses, fault, advice and thresholds."""
-    pack = load_rule_pack(rules)
+    pack = load_rule_pack(setting_or(rules, "rules"))
     found = pack.part(part)
     if as_json:
         _echo_json(found.to_dict())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from irpatrol.errors import FileAccessError
 from irpatrol.thermal.radiometry import celsius_to_kelvin
+
+T = TypeVar("T")
 
 THERMAL_SUFFIXES = {".jpg", ".jpeg", ".fff", ".seq", ".csq", ".irg", ".tif", ".tiff", ".csv", ".npy"}
 
@@ -21,6 +23,26 @@ workers_option = click.option(
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 """``--json`` for machine-readable output."""
+
+
+rules_option = click.option(
+    "--rules",
+    default=None,
+    metavar="NAME|PATH",
+    help="Rule pack: dlt664-2016, gbt11022, neta-mts or a YAML file "
+    "(default: IRPATROL_RULES, else dlt664-2016).",
+)
+"""``--rules`` for commands that grade."""
+
+
+def setting_or(value: T | None, name: str) -> T:
+    """``value`` when the option was given, else the setting ``name`` (``IRPATROL_<NAME>`` or its default)."""
+    if value is not None:
+        return value
+    from irpatrol.config import load_settings  # pydantic-settings: only when an option is left out
+
+    result: T = getattr(load_settings(), name)
+    return result
 
 
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,6 +19,7 @@ from irpatrol.cli.options import (
     json_option,
     override_options,
     overrides_from,
+    setting_or,
     workers_option,
 )
 from irpatrol.errors import FileAccessError, ParameterError
@@ -295,7 +296,9 @@ def _render_job(
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output .png, or a folder for batches.")
-@click.option("--palette", type=click.Choice(sorted(PALETTES)), default="iron", show_default=True)
+@click.option(
+    "--palette", type=click.Choice(sorted(PALETTES)), help="Palette (default: IRPATROL_PALETTE, else iron)."
+)
 @click.option("--range", "range_text", default="auto", show_default=True, help="'auto' or MIN:MAX in °C.")
 @workers_option
 @json_option
@@ -304,7 +307,7 @@ def _render_job(
 def render(
     inputs: tuple[str, ...],
     output: str,
-    palette: str,
+    palette: str | None,
     range_text: str,
     workers: int,
     as_json: bool,
@@ -318,7 +321,12 @@ def render(
         raise ParameterError("--output", output, "a .png file name (or a folder for batches)")
     out, _ = _output_target(output, batch, None, ("png",))
     job = partial(
-        _render_job, out=out, batch=batch, palette=palette, span=span, overrides=overrides_from(**opts)
+        _render_job,
+        out=out,
+        batch=batch,
+        palette=setting_or(palette, "palette"),
+        span=span,
+        overrides=overrides_from(**opts),
     )
     results = run_batch(job, paths, workers=workers, desc="render")
     _emit(results, as_json)

@@ -1,0 +1,49 @@
+"""The one place errors become messages: library errors, bugs, and bugs inside a batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from irpatrol.cli import ExitStatus, cli, read_cmds
+from tests.conftest import DEMO
+
+
+def _explode(*_args: object, **_kwargs: object) -> object:
+    raise ZeroDivisionError("simulated bug")
+
+
+def test_a_bug_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(read_cmds, "expand_inputs", _explode)
+    r = CliRunner().invoke(cli, ["info", str(DEMO / "flir_e40.jpg")])
+    assert r.exit_code == ExitStatus.ERROR
+    assert r.stderr.strip().splitlines() == [
+        "irpatrol: internal error, please report it: ZeroDivisionError: simulated bug "
+        "(IRPATROL_DEBUG=1 shows the traceback)"
+    ]
+
+
+def test_debug_setting_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(read_cmds, "expand_inputs", _explode)
+    monkeypatch.setenv("IRPATROL_DEBUG", "1")
+    r = CliRunner().invoke(cli, ["info", str(DEMO / "flir_e40.jpg")])
+    assert isinstance(r.exception, ZeroDivisionError)
+
+
+def test_a_bug_in_one_file_of_a_batch_is_listed_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = read_cmds.open_thermal
+
+    def flaky(path: object) -> object:
+        if str(path).endswith("flir_ax8.jpg"):
+            raise ZeroDivisionError("simulated bug")
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(read_cmds, "open_thermal", flaky)
+    r = CliRunner().invoke(cli, ["temps", str(DEMO), "-o", str(tmp_path), "--workers", "1"])
+    assert r.exit_code == ExitStatus.PARTIAL
+    assert "flir_ax8.jpg: internal error, please report it: ZeroDivisionError: simulated bug" in r.stderr
+    assert (tmp_path / "flir_t640_fuses.npy").exists()
