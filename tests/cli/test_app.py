@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from irpatrol.cli import ExitStatus, cli, read_cmds
+from irpatrol.cli import ExitStatus, cli, options, read_cmds
 from tests.conftest import DEMO
 
 
@@ -35,14 +35,14 @@ def test_debug_setting_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_bug_in_one_file_of_a_batch_is_listed_and_the_batch_goes_on(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = read_cmds.open_thermal
+    real = options.open_thermal
 
     def flaky(path: object) -> object:
         if str(path).endswith("flir_ax8.jpg"):
             raise ZeroDivisionError("simulated bug")
         return real(path)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(read_cmds, "open_thermal", flaky)
+    monkeypatch.setattr(options, "open_thermal", flaky)
     r = CliRunner().invoke(cli, ["temps", str(DEMO), "-o", str(tmp_path), "--workers", "1"])
     assert r.exit_code == ExitStatus.PARTIAL
     assert "flir_ax8.jpg: internal error, please report it: ZeroDivisionError: simulated bug" in r.stderr

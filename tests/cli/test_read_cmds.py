@@ -157,3 +157,36 @@ def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert "flir_t640_fuses.jpg: min 25.46 °C  max 97.85 °C" in result.stdout
     assert (tmp_path / "flir_t640_fuses.png").exists()
     assert np.load(tmp_path / "dji_zenmuse_xtr.npy").shape == (512, 640)
+
+
+def test_integer_tiff_needs_and_takes_a_scale(runner: CliRunner, tmp_path: Path) -> None:
+    counts = (np.arange(12, dtype=np.uint16).reshape(3, 4) + 29315).astype(np.uint16)  # K × 100
+    tifffile.imwrite(tmp_path / "k100.tif", counts)
+    out = tmp_path / "c.npy"
+    r = runner.invoke(cli, ["temps", str(tmp_path / "k100.tif"), "-o", str(out)])
+    assert r.exit_code == 3
+    assert "tiff_scale" in r.stderr
+    r = runner.invoke(
+        cli,
+        [
+            "temps",
+            str(tmp_path / "k100.tif"),
+            "-o",
+            str(out),
+            "--tiff-scale",
+            "0.01",
+            "--tiff-offset",
+            "-273.15",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    np.testing.assert_allclose(np.load(out), counts * 0.01 - 273.15, atol=1e-4)
+
+
+def test_overrides_on_a_temperature_format_are_refused_not_ignored(runner: CliRunner, tmp_path: Path) -> None:
+    np.save(tmp_path / "t.npy", np.full((4, 5), 30.0, dtype=np.float32))
+    r = runner.invoke(
+        cli, ["temps", str(tmp_path / "t.npy"), "-o", str(tmp_path / "o.npy"), "--emissivity", "0.8"]
+    )
+    assert r.exit_code != 0
+    assert "stores temperatures, not raw counts" in r.stderr

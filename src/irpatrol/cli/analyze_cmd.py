@@ -13,11 +13,18 @@ import click
 
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.batch import report_failures, run_batch
-from irpatrol.cli.options import expand_inputs, json_option, rules_option, setting_or, workers_option
+from irpatrol.cli.options import (
+    InputOptions,
+    expand_inputs,
+    input_options,
+    json_option,
+    rules_option,
+    setting_or,
+    workers_option,
+)
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
-from irpatrol.formats import open_thermal
 from irpatrol.formats.base import read_source
 
 if TYPE_CHECKING:
@@ -65,12 +72,13 @@ def analyze_file(
     load_ratio: float | None,
     annotate: str | None,
     many: bool,
+    inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
 ) -> dict[str, Any]:
     # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
     from irpatrol.diagnosis.analysis import analyze_frame
     from irpatrol.report.annotate import annotate_png
 
-    with open_thermal(path) as tf:
+    with inputs.open(path) as tf:
         thermogram = tf.first_frame().thermogram()
     selected = points.for_image(path.name) if points is not None else ()
     references: dict[str, Thermogram] = {}
@@ -79,7 +87,7 @@ def analyze_file(
             ref_path = Path(p.reference_image)
             if not ref_path.is_absolute() and points_dir is not None:
                 ref_path = points_dir / ref_path
-            with open_thermal(ref_path) as rf:
+            with inputs.open(ref_path) as rf:
                 references[p.reference_image] = rf.first_frame().thermogram()
     analysis = analyze_frame(
         thermogram,
@@ -173,6 +181,7 @@ def print_table(r: dict[str, Any]) -> None:
 @click.option("--csv", "csv_path", type=str, default=None, help="Write one row per finding to this CSV.")
 @click.option("--annotate", type=str, default=None, help="Annotated PNG file (one image) or folder.")
 @workers_option
+@input_options
 @handle_errors
 def analyze(
     inputs: tuple[str, ...],
@@ -184,6 +193,8 @@ def analyze(
     csv_path: str | None,
     annotate: str | None,
     workers: int,
+    tiff_scale: float | None,
+    tiff_offset_c: float | None,
 ) -> None:
     """Find hot spots, measure configured regions, compare phases and grade defects."""
     if load_ratio is not None and not load_ratio > 0:
@@ -201,6 +212,7 @@ def analyze(
         load_ratio=load_ratio,
         annotate=annotate,
         many=many,
+        inputs=InputOptions(tiff_scale, tiff_offset_c),
     )
     results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
     ok = [r.data for r in results if r.ok and r.data is not None]

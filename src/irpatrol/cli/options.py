@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from irpatrol.errors import FileAccessError
+from irpatrol.formats import ThermalFile, open_thermal
 from irpatrol.thermal.radiometry import celsius_to_kelvin
 
 T = TypeVar("T")
@@ -43,6 +45,35 @@ def setting_or(value: T | None, name: str) -> T:
 
     result: T = getattr(load_settings(), name)
     return result
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How the CLI opens input files: the temperature scale of integer radiometric TIFFs.
+
+    Picklable, so batch workers open files the same way.  The scale applies to TIFF
+    files only, so a mixed folder can be given one ``--tiff-scale``.
+    """
+
+    tiff_scale: float | None = None
+    tiff_offset_c: float | None = None
+
+    def open(self, path: Path) -> ThermalFile:
+        """Open ``path`` with these options."""
+        if path.suffix.lower() in TIFF_SUFFIXES and (self.tiff_scale, self.tiff_offset_c) != (None, None):
+            return open_thermal(path, tiff_scale=self.tiff_scale, tiff_offset_c=self.tiff_offset_c)
+        return open_thermal(path)
+
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--tiff-scale --tiff-offset`` (°C = value × scale + offset for integer TIFFs)."""
+    func = click.option(
+        "--tiff-offset", "tiff_offset_c", type=float, help="Integer TIFFs: °C = value × scale + OFFSET."
+    )(func)
+    return click.option("--tiff-scale", type=float, help="Integer TIFFs: °C = value × SCALE + offset.")(func)
 
 
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -15,7 +15,9 @@ import numpy as np
 from irpatrol.cli.app import cli, handle_errors
 from irpatrol.cli.batch import JobResult, report_failures, run_batch
 from irpatrol.cli.options import (
+    InputOptions,
     expand_inputs,
+    input_options,
     json_option,
     override_options,
     overrides_from,
@@ -23,7 +25,7 @@ from irpatrol.cli.options import (
     workers_option,
 )
 from irpatrol.errors import FileAccessError, ParameterError
-from irpatrol.formats import ThermalFrame, open_thermal
+from irpatrol.formats import ThermalFrame
 from irpatrol.formats.base import FrameInfo
 from irpatrol.formats.writers import TEMPERATURE_FORMATS, format_for_path, write_temperature_file
 from irpatrol.report.thermal_image import render_png
@@ -91,8 +93,8 @@ def summarize(thermogram: Thermogram) -> dict[str, Any]:
     return out
 
 
-def _file_info(path: Path) -> dict[str, Any]:
-    with open_thermal(path) as tf:
+def _file_info(path: Path, *, inputs: InputOptions) -> dict[str, Any]:
+    with inputs.open(path) as tf:
         frame = tf.first_frame()
         return {
             "file": str(path),
@@ -105,11 +107,15 @@ def _file_info(path: Path) -> dict[str, Any]:
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @json_option
+@input_options
 @handle_errors
-def info(files: tuple[str, ...], as_json: bool) -> None:
+def info(
+    files: tuple[str, ...], as_json: bool, tiff_scale: float | None, tiff_offset_c: float | None
+) -> None:
     """Camera, calibration constants and sizes of thermal FILES (folders are searched)."""
     paths, _ = expand_inputs(files)
-    results = run_batch(_file_info, paths, workers=1, desc="info")
+    job = partial(_file_info, inputs=InputOptions(tiff_scale, tiff_offset_c))
+    results = run_batch(job, paths, workers=1, desc="info")
     if as_json:
         click.echo(json.dumps([r.data for r in results if r.ok], indent=2, ensure_ascii=False))
     else:
@@ -163,20 +169,26 @@ def _print_info(d: dict[str, Any]) -> None:
         click.echo(f"  warning       {w}")
 
 
-def _frames(path: Path, all_frames: bool) -> list[tuple[ThermalFrame, str]]:
-    tf = open_thermal(path)
+def _frames(path: Path, all_frames: bool, inputs: InputOptions) -> list[tuple[ThermalFrame, str]]:
+    tf = inputs.open(path)
     if not all_frames:
         return [(tf.first_frame(), "")]
     return [(fr, f"_f{fr.index:04d}") for fr in tf.frames()]
 
 
 def _temps_job(
-    path: Path, *, out: Path, fmt: str | None, all_frames: bool, overrides: dict[str, float | None]
+    path: Path,
+    *,
+    out: Path,
+    fmt: str | None,
+    all_frames: bool,
+    overrides: dict[str, float | None],
+    inputs: InputOptions,
 ) -> dict[str, Any]:
     written = []
     summary: dict[str, Any] = {}
-    for frame, suffix in _frames(path, all_frames):
-        t = frame.thermogram(**overrides) if frame.has_raw else frame.thermogram()
+    for frame, suffix in _frames(path, all_frames, inputs):
+        t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
         target = out if fmt is None else out / f"{path.stem}{suffix}.{fmt}"
         write_temperature_file(target, t.celsius)
         written.append(str(target))
@@ -217,6 +229,7 @@ def _output_target(
 @click.option("--all-frames", is_flag=True, help="Every frame of a sequence (SEQ/CSQ), not just the first.")
 @workers_option
 @json_option
+@input_options
 @override_options
 @handle_errors
 def temps(
@@ -226,6 +239,8 @@ def temps(
     all_frames: bool,
     workers: int,
     as_json: bool,
+    tiff_scale: float | None,
+    tiff_offset_c: float | None,
     **opts: float | None,
 ) -> None:
     """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
@@ -234,7 +249,14 @@ def temps(
     if not batch:
         format_for_path(output)
     out, batch_fmt = _output_target(output, batch, fmt, ("npy", "csv", "tiff"))
-    job = partial(_temps_job, out=out, fmt=batch_fmt, all_frames=all_frames, overrides=overrides_from(**opts))
+    job = partial(
+        _temps_job,
+        out=out,
+        fmt=batch_fmt,
+        all_frames=all_frames,
+        overrides=overrides_from(**opts),
+        inputs=InputOptions(tiff_scale, tiff_offset_c),
+    )
     results = run_batch(job, paths, workers=workers, desc="temps")
     _emit(results, as_json)
 
@@ -280,9 +302,10 @@ def _render_job(
     palette: str,
     span: tuple[float, float] | None,
     overrides: dict[str, float | None],
+    inputs: InputOptions,
 ) -> dict[str, Any]:
-    frame = open_thermal(path).first_frame()
-    t = frame.thermogram(**overrides) if frame.has_raw else frame.thermogram()
+    frame = inputs.open(path).first_frame()
+    t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
     lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
     target = out / f"{path.stem}.png" if batch else out
     data = render_png(t.celsius, palette=palette, vmin=lo, vmax=hi, valid=t.valid)
@@ -302,6 +325,7 @@ def _render_job(
 @click.option("--range", "range_text", default="auto", show_default=True, help="'auto' or MIN:MAX in °C.")
 @workers_option
 @json_option
+@input_options
 @override_options
 @handle_errors
 def render(
@@ -311,6 +335,8 @@ def render(
     range_text: str,
     workers: int,
     as_json: bool,
+    tiff_scale: float | None,
+    tiff_offset_c: float | None,
     **opts: float | None,
 ) -> None:
     """Render INPUTS as palette PNG images with a colour scale bar."""
@@ -327,6 +353,7 @@ def render(
         palette=setting_or(palette, "palette"),
         span=span,
         overrides=overrides_from(**opts),
+        inputs=InputOptions(tiff_scale, tiff_offset_c),
     )
     results = run_batch(job, paths, workers=workers, desc="render")
     _emit(results, as_json)
