@@ -193,7 +193,6 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
     import imagecodecs
 
     from irpatrol.formats import fff, flir, jpeg
-    from irpatrol.formats.jpeg_reader import _exif
     from irpatrol.formats.registry import _load
     from irpatrol.thermal import radiometry as rad
 
@@ -212,12 +211,9 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
     for _ in range(repeat + 3):
         with stage("file read"):
             data = _load(path)
-        exif = None
         if path.suffix.lower() == ".jpg":
             with stage("JPEG segment walk"):
                 layout = jpeg.walk_jpeg(bytes(data), path=name)
-            with stage("EXIF"):
-                exif = _exif(layout)
             with stage("FLIR chunks (ordered, not joined)"):
                 blob = flir.ChunkedFff(flir.ordered_chunks(flir.flir_chunks(layout), path=name))
             del layout
@@ -228,16 +224,15 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
                 if need > len(head):
                     head = blob.span(0, need)
                 block = fff.parse_block(head, 0, path=name, size=blob.size)
-                frame = flir.frame_from_block(read, block, path=name, index=0, exif=exif)
+                frame = flir.frame_from_block(read, block, path=name, index=0)
         else:
             read = functools.partial(fff.read_span, data)
             with stage("FFF parse"):
                 block = fff.parse_block(data, 0, path=name)
-                frame = flir.frame_from_block(read, block, path=name, index=0, exif=exif)
+                frame = flir.frame_from_block(read, block, path=name, index=0)
         rec = block.find(fff.REC_RAW)
         assert rec is not None
-        enc = frame.info.raw_encoding or ""
-        w, h = frame.info.width, frame.info.height
+        enc, w, h = fff.raw_encoding(read(rec.offset, rec.offset + 32), rec, path=name)
         with stage("raw record bytes (join of its chunks)"):
             rec_bytes = read(rec.offset, rec.offset + rec.length)
         if enc.startswith("png"):
@@ -249,8 +244,8 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
         else:
             with stage("raw copy (uint16)"):
                 raw = fff.decode_raw(rec_bytes, rec, enc, w, h, path=name)
-        assert frame.info.calibration is not None
-        cal = frame.info.calibration.with_params()
+        assert frame.calibration is not None
+        cal = frame.calibration.with_params()
         lo, hi = int(raw.min()), int(raw.max())
         with stage("LUT build"):
             kelvin, _ = rad._kelvin_span(lo, hi, cal)

@@ -218,3 +218,16 @@ def test_record_running_past_end_is_truncation() -> None:
     block = fff_block([(32, 1, camera_info(64, 48)), (1, 2, raw_record(RAW, subtype=2))])
     with pytest.raises(CorruptFileError, match="runs past the end"):
         open_thermal(block[:-100], name="short.fff")
+
+
+def test_metadata_is_gathered_only_when_info_is_used() -> None:
+    frame = open_thermal(sample_path("dji_zenmuse_xtr.jpg")).first_frame()
+    assert frame._info is None  # conversion needs only shape and calibration
+    assert frame.shape == (512, 640)
+    assert frame.calibration is not None
+    assert frame.calibration.params.distance_m == pytest.approx(20.0)
+    celsius = frame.celsius()
+    assert frame._info is None
+    assert celsius.shape == frame.shape
+    assert frame.info.camera.make == "DJI"  # EXIF, read now
+    assert frame._info is not None

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,14 +44,29 @@ _REAL = ("flir_e40.jpg", "flir_ax8.jpg", "flir_c2_afci_breakers.jpg", "flir_sc66
 
 
 def use(data: bytes, name: str) -> None:
-    """Open and use a file the way callers do."""
+    """Open and use a file the way callers do: every step, even after one fails.
+
+    Metadata is gathered lazily (``frame.info``), pixels on demand: each is its own
+    path through the parsers.  The first irpatrol error is raised at the end.
+    """
+    errors: list[IrpatrolError] = []
+
+    def step(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except IrpatrolError as exc:
+            errors.append(exc)
+
     with open_thermal(data, name=name) as tf:
         frame = tf.first_frame()
         if frame.has_raw:
-            frame.raw()
-        frame.thermogram()
-        frame.visible_image()
-        tf.frame_count()
+            step(frame.raw)
+        step(frame.thermogram)
+        step(lambda: frame.info)
+        step(frame.visible_image)
+        step(tf.frame_count)
+    if errors:
+        raise errors[0]
 
 
 def exercise(data: bytes, name: str) -> None:

@@ -114,6 +114,12 @@ class ThermalFrame:
     Raw-count formats give :meth:`raw` and compute temperatures through the
     calibration, with overridable measurement parameters; temperature formats give
     temperatures directly and refuse overrides.
+
+    ``info`` is a :class:`FrameInfo` or a function returning one: a reader whose
+    metadata costs time to gather (EXIF, camera strings, GPS) passes the function,
+    together with the frame ``shape`` (rows, cols) and ``calibration`` that
+    conversion needs, so converting a file never waits for metadata nobody reads.
+    The metadata is still read from headers only, the first time :attr:`info` is used.
     """
 
     def __init__(
@@ -121,7 +127,9 @@ class ThermalFrame:
         *,
         source: str,
         index: int,
-        info: FrameInfo,
+        info: FrameInfo | Callable[[], FrameInfo],
+        shape: tuple[int, int] | None = None,
+        calibration: Calibration | None = None,
         raw_loader: RawLoader | None = None,
         temp_loader: TempLoader | None = None,
         visible_loader: BytesLoader | None = None,
@@ -131,7 +139,19 @@ class ThermalFrame:
             raise TypeError(msg)
         self.source = source
         self.index = index
-        self.info = info
+        if isinstance(info, FrameInfo):
+            self._info: FrameInfo | None = info
+            self._info_loader: Callable[[], FrameInfo] | None = None
+            self.shape = (info.height, info.width)
+            self.calibration = info.calibration
+        else:
+            if shape is None:
+                msg = "a frame with lazy info needs its shape"
+                raise TypeError(msg)
+            self._info = None
+            self._info_loader = info
+            self.shape = shape
+            self.calibration = calibration
         self._raw_loader = raw_loader
         self._temp_loader = temp_loader
         self._visible_loader = visible_loader
@@ -139,7 +159,17 @@ class ThermalFrame:
         self._calibration_checked = False
 
     def __repr__(self) -> str:
-        return f"<ThermalFrame {self.source}#{self.index} {self.info.width}x{self.info.height}>"
+        return f"<ThermalFrame {self.source}#{self.index} {self.shape[1]}x{self.shape[0]}>"
+
+    @property
+    def info(self) -> FrameInfo:
+        """Header-level facts: camera, time, GPS, calibration, sizes (no pixel decoded)."""
+        if self._info is None:
+            assert self._info_loader is not None
+            with funnel(self.source):
+                self._info = self._info_loader()
+            self._info_loader = None
+        return self._info
 
     @property
     def has_raw(self) -> bool:
@@ -153,11 +183,11 @@ class ThermalFrame:
         if self._raw is None:
             with funnel(self.source):
                 raw = self._raw_loader()
-            if raw.shape != (self.info.height, self.info.width):
+            if raw.shape != self.shape:
                 raise CorruptFileError(
                     self.source,
                     f"raw frame is {raw.shape[1]}x{raw.shape[0]} pixels but the header says "
-                    f"{self.info.width}x{self.info.height}",
+                    f"{self.shape[1]}x{self.shape[0]}",
                 )
             self._raw = raw
         return self._raw
@@ -200,7 +230,7 @@ class ThermalFrame:
             valid = np.isfinite(temps)
             n_nan = int(valid.size - np.count_nonzero(valid))
             return Thermogram(temps, valid, n_nan, 0, 0)
-        cal = self.info.calibration
+        cal = self.calibration
         if cal is None:
             raise CalibrationError(self.source, "CameraInfo", None, "a calibration record")
         if not self._calibration_checked:  # the file's own constants, once per frame

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from irpatrol.errors import CorruptFileError, UnsupportedFormatError
-from irpatrol.formats.base import CameraIdentity, GeoPosition, check_dimensions
+from irpatrol.formats.base import GeoPosition, check_dimensions
 from irpatrol.thermal.radiometry import (
     AtmosphereConstants,
     Calibration,
@@ -220,24 +220,8 @@ CAMERA_INFO_MIN_LENGTH = _CAMERA_INFO["<"].size
 """Bytes of CameraInfo the constants need (0x33E)."""
 
 
-@dataclass(frozen=True)
-class CameraInfo:
-    """The decoded CameraInfo record (type 32)."""
-
-    width: int
-    height: int
-    calibration: Calibration
-    camera: CameraIdentity
-    captured_at: datetime | None
-    extra: dict[str, float | int | str]
-
-
-def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
-    """Decode CameraInfo (``buf``: the record's own bytes): constants, parameters, identity, time.
-
-    Offsets follow ExifTool's FLIR CameraInfo table (:data:`_CAMERA_INFO_FIELDS`); all
-    values in the file are K, m, ratios and counts.
-    """
+def _camera_info_values(buf: Buffer, rec: Record, *, path: str) -> tuple[str, int, int, dict[str, Any]]:
+    """Byte order, frame size and every :data:`_CAMERA_INFO_FIELDS` value of a CameraInfo record."""
     bo, width, height = record_order(buf, rec, path=path)
     if rec.length < CAMERA_INFO_MIN_LENGTH:
         raise CorruptFileError(
@@ -246,7 +230,17 @@ def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
             "the constants need",
             offset=rec.offset,
         )
-    v: dict[str, Any] = dict(zip(_CAMERA_INFO_NAMES, _CAMERA_INFO[bo].unpack_from(buf, 0), strict=True))
+    values = dict(zip(_CAMERA_INFO_NAMES, _CAMERA_INFO[bo].unpack_from(buf, 0), strict=True))
+    return bo, width, height, values
+
+
+def parse_calibration(buf: Buffer, rec: Record, *, path: str) -> tuple[int, int, Calibration]:
+    """Frame width, height and the :class:`Calibration` of a CameraInfo record (``buf``: its bytes).
+
+    Offsets follow ExifTool's FLIR CameraInfo table (:data:`_CAMERA_INFO_FIELDS`); all
+    values in the file are K, m, ratios and counts.
+    """
+    _, width, height, v = _camera_info_values(buf, rec, path=path)
     planck = PlanckConstants(r1=v["r1"], r2=v["r2"], b=v["b"], f=v["f"], o=float(v["o"]))
     atmosphere = AtmosphereConstants(
         alpha1=v["alpha1"], alpha2=v["alpha2"], beta1=v["beta1"], beta2=v["beta2"], x=v["x"]
@@ -270,12 +264,24 @@ def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
         temp_range_k=temp_range,
         raw_range=(rmin, rmax) if rmax > rmin else None,
     )
-    camera = CameraIdentity(
-        model=_text(v["model"]),
-        serial=_text(v["serial"]),
-        software=_text(v["software"]),
-        lens=_text(v["lens"]),
-    )
+    return width, height, calibration
+
+
+@dataclass(frozen=True)
+class CameraDetails:
+    """What CameraInfo says besides the calibration: who, when, and other facts."""
+
+    model: str | None
+    serial: str | None
+    software: str | None
+    lens: str | None
+    captured_at: datetime | None
+    extra: dict[str, float | int | str]
+
+
+def parse_camera_details(buf: Buffer, rec: Record, *, path: str) -> CameraDetails:
+    """Model, serial, firmware, lens, capture time and other facts of a CameraInfo record."""
+    bo, _, _, v = _camera_info_values(buf, rec, path=path)
     extra: dict[str, float | int | str] = {"raw_median": v["raw_median"], "raw_range": v["raw_range"]}
     part = _text(v["part_number"])
     if part:
@@ -288,7 +294,14 @@ def parse_camera_info(buf: Buffer, rec: Record, *, path: str) -> CameraInfo:
         captured_at = _flir_datetime(buf, 0x384, bo)
     if rec.length >= 0x466:
         extra["frame_rate"] = int(struct.unpack_from(bo + "H", buf, 0x464)[0])
-    return CameraInfo(width, height, calibration, camera, captured_at, extra)
+    return CameraDetails(
+        model=_text(v["model"]),
+        serial=_text(v["serial"]),
+        software=_text(v["software"]),
+        lens=_text(v["lens"]),
+        captured_at=captured_at,
+        extra=extra,
+    )
 
 
 def _flir_datetime(buf: Buffer, pos: int, bo: str) -> datetime | None:

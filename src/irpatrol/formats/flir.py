@@ -115,12 +115,15 @@ def frame_from_block(
     *,
     path: str,
     index: int,
-    exif: ExifFacts | None = None,
+    exif: Callable[[], ExifFacts] | None = None,
 ) -> ThermalFrame:
     """Build a lazy :class:`ThermalFrame` from a parsed FFF block (headers only).
 
-    ``read(start, end)`` gives bytes of the underlying data; the raw frame and the
-    visible photo are read only when their loaders run.
+    ``read(start, end)`` gives bytes of the underlying data.  What conversion needs
+    (frame size, raw encoding, calibration) is read and checked now; the rest of the
+    metadata (camera identity, time, GPS, ``exif``: a function giving the JPEG's EXIF
+    facts) when :attr:`ThermalFrame.info` is first used; the raw frame and the
+    visible photo when their loaders run.
     """
     raw_rec = block.find(fff.REC_RAW)
     if raw_rec is None:
@@ -129,53 +132,51 @@ def frame_from_block(
     if info_rec is None:
         raise CorruptFileError(path, f"FFF frame {index} has no CameraInfo record", offset=block.start)
     encoding, width, height = fff.raw_encoding(read(raw_rec.offset, raw_rec.offset + 32), raw_rec, path=path)
-    cam = fff.parse_camera_info(_record(read, info_rec), info_rec, path=path)
-    if (cam.width, cam.height) != (width, height):
+    info_bytes = _record(read, info_rec)
+    cam_width, cam_height, calibration = fff.parse_calibration(info_bytes, info_rec, path=path)
+    if (cam_width, cam_height) != (width, height):
         raise CorruptFileError(
             path,
-            f"RawData says {width}x{height} but CameraInfo says {cam.width}x{cam.height}",
+            f"RawData says {width}x{height} but CameraInfo says {cam_width}x{cam_height}",
             offset=raw_rec.offset,
         )
-    gps_rec = block.find(fff.REC_GPS)
-    gps = fff.parse_gps(_record(read, gps_rec), gps_rec) if gps_rec is not None else None
     vis_rec = block.find(fff.REC_VISIBLE)
-    warnings: list[str] = []
-    make = None
-    captured_at = cam.captured_at
-    if exif is not None:
-        make = exif.make
-        gps = exif.gps or gps
-        captured_at = captured_at or exif.captured_at
-        if exif.warning:
-            warnings.append(exif.warning)
-    model = cam.camera.model or (exif.model if exif else None)
-    camera = CameraIdentity(
-        make=make
-        or ("FLIR Systems" if block.creator in ("", "FLIR", "ResearchIR") else block.creator or None),
-        model=model,
-        serial=cam.camera.serial,
-        lens=cam.camera.lens,
-        software=cam.camera.software,
-    )
-    extra = dict(cam.extra)
-    extra["fff_creator"] = block.creator
-    extra["fff_byte_order"] = "big-endian" if block.byte_order == ">" else "little-endian"
-    info = FrameInfo(
-        width=width,
-        height=height,
-        raw_encoding=encoding,
-        camera=camera,
-        captured_at=captured_at,
-        gps=gps,
-        calibration=cam.calibration,
-        has_visible_image=vis_rec is not None,
-        extra=extra,
-        warnings=tuple(warnings),
-    )
+
+    def info() -> FrameInfo:
+        details = fff.parse_camera_details(info_bytes, info_rec, path=path)
+        gps_rec = block.find(fff.REC_GPS)
+        gps = fff.parse_gps(_record(read, gps_rec), gps_rec) if gps_rec is not None else None
+        facts = exif() if exif is not None else ExifFacts()
+        creator = block.creator
+        extra = dict(details.extra)
+        extra["fff_creator"] = creator
+        extra["fff_byte_order"] = "big-endian" if block.byte_order == ">" else "little-endian"
+        camera = CameraIdentity(
+            make=facts.make or ("FLIR Systems" if creator in ("", "FLIR", "ResearchIR") else creator or None),
+            model=details.model or facts.model,
+            serial=details.serial,
+            lens=details.lens,
+            software=details.software,
+        )
+        return FrameInfo(
+            width=width,
+            height=height,
+            raw_encoding=encoding,
+            camera=camera,
+            captured_at=details.captured_at or facts.captured_at,
+            gps=facts.gps or gps,
+            calibration=calibration,
+            has_visible_image=vis_rec is not None,
+            extra=extra,
+            warnings=(facts.warning,) if facts.warning else (),
+        )
+
     return ThermalFrame(
         source=path,
         index=index,
         info=info,
+        shape=(height, width),
+        calibration=calibration,
         raw_loader=lambda: fff.decode_raw(
             _record(read, raw_rec), raw_rec, encoding, width, height, path=path
         ),
@@ -186,9 +187,13 @@ def frame_from_block(
 
 
 def open_rjpeg(
-    layout: JpegLayout, chunks: list[tuple[int, int, memoryview]], *, path: str, exif: ExifFacts
+    layout: JpegLayout,
+    chunks: list[tuple[int, int, memoryview]],
+    *,
+    path: str,
+    exif: Callable[[], ExifFacts],
 ) -> ThermalFile:
-    """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found."""
+    """Open a FLIR radiometric JPEG whose APP1 "FLIR" chunks were found (``exif``: read when needed)."""
     blob = ChunkedFff(ordered_chunks(chunks, path=path))
     head = blob.span(0, 4096)
     need = fff.directory_end(head, path=path)

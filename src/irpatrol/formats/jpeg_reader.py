@@ -7,6 +7,7 @@ say what the file is and why it cannot be read, so a user knows it is not a bug.
 from __future__ import annotations
 
 import mmap
+from functools import partial
 
 from irpatrol.errors import UnsupportedFormatError
 from irpatrol.formats.base import ThermalFile
@@ -39,10 +40,10 @@ class JpegReader:
         """Open a FLIR R-JPEG, or raise :class:`UnsupportedFormatError` saying what the JPEG is."""
         buf = bytes(data)
         layout = walk_jpeg(buf, path=path)
-        exif = _exif(layout)
         chunks = flir_chunks(layout)
         if chunks:
-            return open_rjpeg(layout, chunks, path=path, exif=exif)
+            return open_rjpeg(layout, chunks, path=path, exif=partial(_exif, layout))
+        exif = _exif(layout)
         camera = " ".join(x for x in (exif.make, exif.model) if x) or "unknown camera"
         if layout.app(APP3) and layout.app(APP4):
             raise UnsupportedFormatError(
