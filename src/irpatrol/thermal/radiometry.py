@@ -273,15 +273,22 @@ def raw_to_kelvin(raw: npt.ArrayLike, *, calibration: Calibration) -> npt.NDArra
     >>> float(np.round(raw_to_kelvin(16940, calibration=cal) - KELVIN_OFFSET, 2))
     28.83
     """
+    scale, shift = _planck_terms(calibration)
+    pl = calibration.planck
+    # R2 (raw_obj + O) with raw_obj = raw * gain - offset, folded into one multiply-add
+    x = np.asarray(raw, dtype=np.float64) * scale + shift
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        temps = pl.b / np.log(pl.r1 / x + pl.f)
+    bad = ~np.isfinite(temps) | (x <= 0.0) | (temps <= 0.0)
+    return np.where(bad, np.nan, temps)
+
+
+def _planck_terms(calibration: Calibration) -> tuple[float, float]:
+    """``(scale, shift)`` with ``R2 (raw_obj + O) = raw * scale + shift`` (R2 > 0, so same sign)."""
     calibration.validate()
     gain, offset = _path_terms(calibration)
     pl = calibration.planck
-    raw_obj = np.asarray(raw, dtype=np.float64) * gain - offset
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        arg = pl.r1 / (pl.r2 * (raw_obj + pl.o)) + pl.f
-        temps = pl.b / np.log(arg)
-    bad = ~np.isfinite(temps) | (raw_obj + pl.o <= 0.0) | (temps <= 0.0)
-    return np.where(bad, np.nan, temps)
+    return gain * pl.r2, (pl.o - offset) * pl.r2
 
 
 def kelvin_to_raw(temp_k: npt.ArrayLike, *, calibration: Calibration) -> npt.NDArray[np.float64]:
@@ -300,16 +307,13 @@ def _kelvin_span(lo: int, hi: int, calibration: Calibration) -> tuple[npt.NDArra
     and last entries tell whether all entries have a real, positive answer; when
     not, :func:`raw_to_kelvin` itself gives the NaNs.
     """
-    calibration.validate()
-    gain, offset = _path_terms(calibration)
+    scale, shift = _planck_terms(calibration)
     pl = calibration.planck
     t = np.arange(lo, hi + 1, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t *= gain
-        t -= offset
-        t += pl.o  # raw_obj + O
-        positive = bool(t[0] > 0.0)  # the smallest: raw_obj + O grows with the count
-        t *= pl.r2
+        t *= scale
+        t += shift  # R2 (raw_obj + O)
+        positive = bool(t[0] > 0.0)  # the smallest: it grows with the count
         np.divide(pl.r1, t, out=t)
         t += pl.f
         np.log(t, out=t)
