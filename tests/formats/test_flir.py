@@ -36,8 +36,9 @@ def test_temperatures_within_0_01_c_of_reference(name: str) -> None:
 
 @pytest.mark.parametrize("name", FLIR_SAMPLES)
 def test_constants_match_exiftool(name: str) -> None:
+    path = sample_path(name)  # skips when the shared samples are absent
     meta = json.loads((REFS / f"{name}.json").read_text())["metadata_exiftool_n"]
-    cal = open_thermal(sample_path(name)).first_frame().info.calibration
+    cal = open_thermal(path).first_frame().info.calibration
     assert cal is not None
     p = cal.params
     assert cal.planck.r1 == pytest.approx(meta["PlanckR1"], rel=1e-6)
@@ -62,8 +63,9 @@ def test_constants_match_exiftool(name: str) -> None:
 
 @pytest.mark.parametrize("name", FLIR_SAMPLES)
 def test_capture_time_matches_exiftool(name: str) -> None:
+    path = sample_path(name)  # skips when the shared samples are absent
     meta = json.loads((REFS / f"{name}.json").read_text())["metadata_exiftool_n"]
-    when = open_thermal(sample_path(name)).first_frame().info.captured_at
+    when = open_thermal(path).first_frame().info.captured_at
     assert when is not None
     text = when.strftime("%Y:%m:%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}" + when.strftime("%z")
     expected = meta["DateTimeOriginal"].replace(":", "")
