@@ -156,7 +156,6 @@ class ThermalFrame:
         self._temp_loader = temp_loader
         self._visible_loader = visible_loader
         self._raw: npt.NDArray[np.uint16] | None = None
-        self._calibration_checked = False
 
     def __repr__(self) -> str:
         return f"<ThermalFrame {self.source}#{self.index} {self.shape[1]}x{self.shape[0]}>"
@@ -233,12 +232,10 @@ class ThermalFrame:
         cal = self.calibration
         if cal is None:
             raise CalibrationError(self.source, "CameraInfo", None, "a calibration record")
-        if not self._calibration_checked:  # the file's own constants, once per frame
-            try:
-                cal.validate()
-            except ParameterError as exc:
-                raise CalibrationError(self.source, exc.parameter, exc.value, exc.expected) from exc
-            self._calibration_checked = True
+        try:  # the file's own constants (checked once: a calibration remembers success)
+            cal.validate()
+        except ParameterError as exc:
+            raise CalibrationError(self.source, exc.parameter, exc.value, exc.expected) from exc
         calibration = cal
         if any(v is not None for v in overrides.values()):
             calibration = cal.with_params(**overrides)
