@@ -193,7 +193,8 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
     import imagecodecs
 
     from irpatrol.formats import fff, flir, jpeg
-    from irpatrol.formats.registry import _load
+    from irpatrol.formats.base import read_source
+    from irpatrol.formats.registry import MMAP_THRESHOLD
     from irpatrol.thermal import radiometry as rad
 
     acc: dict[str, list[float]] = {}
@@ -210,7 +211,7 @@ def breakdown(path: Path, *, repeat: int) -> dict[str, float]:
     name = str(path)
     for _ in range(repeat + 3):
         with stage("file read"):
-            data = _load(path)
+            data = read_source(path, mmap_above=MMAP_THRESHOLD)
         if path.suffix.lower() == ".jpg":
             with stage("JPEG segment walk"):
                 layout = jpeg.walk_jpeg(bytes(data), path=name)

@@ -12,11 +12,12 @@ exactly one place: :func:`funnel`.
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -335,10 +336,31 @@ def check_dimensions(path: str, width: int, height: int, *, what: str = "frame")
         raise CorruptFileError(path, f"{what} size {width}x{height} is not a plausible image size")
 
 
-def read_source(path: str | Path) -> bytes:
-    """Read a whole file, translating OS errors into :class:`FileAccessError`."""
+@overload
+def read_source(path: str | Path) -> bytes: ...
+@overload
+def read_source(path: str | Path, *, mmap_above: int) -> bytes | mmap.mmap: ...
+def read_source(path: str | Path, *, mmap_above: int | None = None) -> bytes | mmap.mmap:
+    """Read a whole file, translating OS errors into :class:`FileAccessError`.
+
+    With ``mmap_above`` (bytes), a larger file is memory-mapped instead of read.
+    os-level calls, not Path/BufferedReader: this runs once per image.
+    """
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if mmap_above is not None and size > mmap_above:
+                return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            data = os.read(fd, size + 1)  # asking one byte more tells that the end was reached
+            if len(data) == size:
+                return data
+            parts = [data]  # the file is growing or the read was short: read to the end
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
     except IsADirectoryError as exc:
         raise FileAccessError(path, "is a folder, not a file") from exc
     except FileNotFoundError as exc:

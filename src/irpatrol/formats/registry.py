@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from irpatrol.errors import FileAccessError, ParameterError, UnsupportedFormatError
-from irpatrol.formats.base import FormatReader, ThermalFile, funnel
+from irpatrol.errors import ParameterError, UnsupportedFormatError
+from irpatrol.formats.base import FormatReader, ThermalFile, funnel, read_source
 from irpatrol.formats.flir import FffReader
 from irpatrol.formats.infiray import IrgReader
 from irpatrol.formats.jpeg_reader import JpegReader
@@ -54,31 +54,6 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 PREFIX_SIZE = 512
 
 
-def _load(path: str | Path) -> bytes | mmap.mmap:
-    try:
-        # os-level calls, not Path/BufferedReader: this runs once per image
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            size = os.fstat(fd).st_size
-            if size > MMAP_THRESHOLD:
-                return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-            data = os.read(fd, size + 1)  # asking one byte more tells that the end was reached
-            if len(data) == size:
-                return data
-            parts = [data]  # the file is growing or the read was short: read to the end
-            while chunk := os.read(fd, 1 << 20):
-                parts.append(chunk)
-            return b"".join(parts)
-        finally:
-            os.close(fd)
-    except IsADirectoryError as exc:
-        raise FileAccessError(path, "is a folder, not a file") from exc
-    except FileNotFoundError as exc:
-        raise FileAccessError(path, "no such file") from exc
-    except OSError as exc:
-        raise FileAccessError(path, f"cannot be read ({exc.strerror or exc})") from exc
-
-
 def identify(prefix: bytes, *, path: str = "<bytes>") -> FormatReader | None:
     """The reader that accepts these first bytes, trying extension-matched readers first."""
     suffix = os.path.splitext(path)[1].lower()
@@ -109,7 +84,7 @@ def open_thermal(
         data: bytes | mmap.mmap = bytes(source)
         path = name or "<bytes>"
     else:
-        data = _load(source)
+        data = read_source(source, mmap_above=MMAP_THRESHOLD)
         path = str(source)
     if len(data) == 0:
         raise UnsupportedFormatError(path, "empty file")
