@@ -1,7 +1,7 @@
 """Settings in one place: defaults that run out of the box, overridable by ``IRPATROL_*``.
 
-Library code never reads settings; the CLI (and later the server and edge agent)
-builds a :class:`Settings` once and passes values down.
+Library code never reads settings; the CLI, the server and the edge agent build a
+:class:`Settings` once and pass values down.
 """
 
 from __future__ import annotations
@@ -13,6 +13,15 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from irpatrol.errors import SettingsError
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/irpatrol`` on Linux), without creating it."""
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:  # the server extra is not installed: the XDG default by hand
+        return Path.home() / ".local" / "share" / "irpatrol"
+    return Path(user_data_dir("irpatrol", appauthor=False))
 
 
 class Settings(BaseSettings):
@@ -30,16 +39,53 @@ class Settings(BaseSettings):
         default="dlt664-2016", description="Rule pack (name or YAML path) when --rules is not given."
     )
     debug: bool = Field(default=False, description="Show tracebacks of internal errors in the CLI.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Server data folder: SQLite database, task queue and content-addressed images.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the server database; default SQLite in the data folder. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `irpatrol serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `irpatrol serve` listens on.")
+    max_upload_mb: float = Field(
+        default=64.0, gt=0, description="Largest accepted upload (MiB); larger ones get 413."
+    )
+    workers: int = Field(
+        default=1, ge=0, description="Analysis workers `irpatrol serve` runs in-process (0: none)."
+    )
+    analysis_attempts: int = Field(
+        default=3, ge=1, description="Tries of a capture's analysis on transient errors before it fails."
+    )
+    login_rate: int = Field(
+        default=10, ge=1, description="Login attempts allowed per user name and client address per minute."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="Lifetime of a login (session) token, hours."
+    )
+    webhook_attempts: int = Field(
+        default=8, ge=1, description="Deliveries of one webhook event tried before it is marked dead."
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST, s.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the setting, or SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'irpatrol.db'}"
 
 
-def load_settings() -> Settings:
+def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment (``IRPATROL_*``) over the embedded defaults.
 
-    Raises :class:`~irpatrol.errors.SettingsError` naming the variable when a value
-    is not allowed.
+    ``overrides`` (field name → value) win over the environment, for tests and
+    command-line options.  Raises :class:`~irpatrol.errors.SettingsError` naming
+    the variable when a value is not allowed.
     """
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "?"

@@ -4,12 +4,13 @@ A package rather than one ``cli.py``: one module per command family keeps each
 small (as rasterio's ``rio`` does), and the group lives in :mod:`irpatrol.cli.app`.
 """
 
-from irpatrol.cli import analyze_cmd, demo_cmd, grading_cmds, read_cmds  # noqa: F401  (register their commands)
+from irpatrol.cli import analyze_cmd, demo_cmd, grading_cmds, read_cmds, server_cmds  # noqa: F401  (register)
 from irpatrol.cli.allocator import keep_freed_memory
 from irpatrol.cli.app import ExitStatus, cli
 
 analyze_cmd.register(cli)
 grading_cmds.register(cli)
+server_cmds.register(cli)
 
 
 def main() -> None:

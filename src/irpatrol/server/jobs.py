@@ -1,0 +1,278 @@
+"""Background jobs: analyse a capture, deliver a webhook, recover work a dead worker left.
+
+The database is the truth and the queue a hint.  A capture is ``pending`` until a
+worker *claims* it (a conditional update that only one worker wins), analyses it
+with the shared pipeline and writes measurements, findings and status in one
+transaction.  A worker killed mid-job leaves a stale claim that the recovery sweep
+hands out again, so every accepted capture is analysed, and analysed once: a
+second delivery of the same job finds nothing to claim.
+
+Failures are told apart (:func:`irpatrol.errors.failure_kind`): a bad file fails
+at once with its message; a transient error (storage, database) and a bug are
+retried with backoff up to ``analysis_attempts`` times, then fail, and a bug is
+logged with its traceback for someone to look at.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from sqlalchemy import and_, or_, select, update
+
+from irpatrol.errors import failure_kind
+from irpatrol.store.models import Capture, Finding, Point, utcnow
+
+if TYPE_CHECKING:
+    from irpatrol.diagnosis.points import InspectionPoint
+    from irpatrol.diagnosis.rulepack import RulePack
+    from irpatrol.server.runtime import Runtime
+    from irpatrol.thermal.radiometry import Thermogram
+
+log = logging.getLogger("irpatrol.server.jobs")
+
+CLAIM_LEASE = timedelta(minutes=2)
+"""A claim older than this belongs to a dead worker and may be taken again."""
+
+SERIOUS = 2
+"""Grade value from which a new defect is pushed to webhooks (serious, critical)."""
+
+
+class RetryLater(Exception):  # noqa: N818  (a signal to the queue, not an error)
+    """Raised by a job that should run again after ``delay`` seconds."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        self.delay = delay
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job did: ``analyzed``, ``failed``, ``skipped`` (nothing to claim)."""
+
+    status: str
+    detail: str = ""
+
+
+@lru_cache(maxsize=32)
+def _pack(name: str) -> RulePack:
+    from irpatrol.diagnosis.rulepack import load_rule_pack
+
+    return load_rule_pack(name)
+
+
+def point_inspection_points(point: Point) -> tuple[InspectionPoint, ...]:
+    """The configured regions of a stored point as pipeline input; none means automatic mode."""
+    from irpatrol.diagnosis.points import parse_points
+
+    spec = dict(point.spec or {})
+    if not spec.get("phases"):
+        return ()
+    spec.setdefault("id", point.code)
+    spec.setdefault("device", point.name)
+    spec.setdefault("part", point.part)
+    spec.setdefault("heating_type", point.heating_type)
+    spec.pop("images", None)
+    text = yaml.safe_dump({"points": [spec]}, allow_unicode=True)
+    return parse_points(text, path=f"point {point.code}").points
+
+
+def _claim(rt: Runtime, capture_id: int) -> bool:
+    now = utcnow()
+    with rt.sessions() as s, s.begin():
+        res = s.execute(
+            update(Capture)
+            .where(
+                Capture.id == capture_id,
+                Capture.status == "pending",
+                or_(Capture.claimed_at.is_(None), Capture.claimed_at < now - CLAIM_LEASE),
+            )
+            .values(claimed_at=now, attempts=Capture.attempts + 1)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def _reference_loader(rt: Runtime) -> Any:
+    """Resolve a point's ``reference_image``: ``sha256:<hex>`` or ``capture:<id>`` of stored images."""
+    from irpatrol.errors import AnalysisError
+    from irpatrol.formats import open_thermal
+
+    def load(name: str) -> Thermogram:
+        sha = None
+        if name.startswith("sha256:"):
+            sha = name.removeprefix("sha256:")
+        elif name.startswith("capture:") and name.removeprefix("capture:").isdigit():
+            with rt.sessions() as s:
+                sha = s.scalar(select(Capture.sha256).where(Capture.id == int(name[8:])))
+        if sha is None or not rt.blobs.exists(sha):
+            raise AnalysisError(f"reference image {name!r} is not stored on the server")
+        with open_thermal(rt.blobs.get(sha), name=name) as tf:
+            return tf.first_frame().thermogram()
+
+    return load
+
+
+def _finding_rows(capture: Capture, inspection_dict: dict[str, Any]) -> list[Finding]:
+    rows = []
+    for seq, a in enumerate(inspection_dict.get("findings", [])):
+        g = a.get("finding") or {}
+        c = a.get("comparison") or {}
+        grade = g.get("grade", "not_graded")
+        value = int(g["grade_value"]) if "grade_value" in g else -1
+        rows.append(
+            Finding(
+                capture_id=capture.id,
+                seq=seq,
+                point_id=capture.point_id,
+                station_id=capture.station_id,
+                taken_at=capture.taken_at or capture.received_at,
+                subject=str(a.get("subject", ""))[:128],
+                device=str(a.get("device", ""))[:256],
+                part=str(a.get("part", ""))[:64],
+                heating_type=a.get("heating_type"),
+                grade=grade,
+                grade_value=value,
+                rule_pack=g.get("rule_pack"),
+                rule_id=g.get("rule_id"),
+                clause=g.get("clause"),
+                verification=g.get("verification"),
+                tentative=bool(g.get("tentative", False)),
+                t1_c=c.get("t1_c", g.get("t1_c")),
+                t2_c=c.get("t2_c", g.get("t2_c")),
+                t0_c=c.get("t0_c", g.get("t0_c")),
+                delta_t_k=c.get("delta_t_k", g.get("delta_t_k")),
+                rise_k=c.get("rise_k", g.get("rise_k")),
+                delta_pct=c.get("delta_pct", g.get("delta_pct")),
+                flags=[*a.get("flags", []), *g.get("flags", [])],
+                facts=a,
+                defect_status="open" if value >= 1 else None,
+                status_changed_at=utcnow() if value >= 1 else None,
+            )
+        )
+    return rows
+
+
+def analyze_capture(rt: Runtime, capture_id: int) -> JobOutcome:
+    """Claim and analyse one capture; write its results or its failure.
+
+    Raises :class:`RetryLater` when a transient error or a bug leaves attempts.
+    """
+    if not _claim(rt, capture_id):
+        return JobOutcome("skipped", "not pending or claimed by another worker")
+    with rt.sessions() as s:
+        cap = s.get(Capture, capture_id)
+        assert cap is not None  # claimed just now
+        point = s.get(Point, cap.point_id) if cap.point_id is not None else None
+    try:
+        from irpatrol.pipeline import Conditions, inspect_image
+
+        data = rt.blobs.get(cap.sha256)
+        pack_name = (point.rule_pack if point and point.rule_pack else None) or rt.settings.rules
+        pack = _pack(pack_name)
+        points = point_inspection_points(point) if point is not None else ()
+        inspection = inspect_image(
+            data,
+            name=cap.filename,
+            points=points,
+            pack=pack,
+            conditions=Conditions(
+                ambient_c=cap.ambient_c,
+                load_ratio=cap.load_ratio,
+                humidity_pct=cap.humidity,
+                wind_ms=cap.wind_ms,
+            ),
+            reference_loader=_reference_loader(rt),
+        )
+        doc = inspection.to_dict()
+    except Exception as exc:
+        return _fail_or_retry(rt, cap, exc)
+    _store_result(rt, capture_id, inspection, doc, pack.name)
+    return JobOutcome("analyzed")
+
+
+def _store_result(rt: Runtime, capture_id: int, inspection: Any, doc: dict[str, Any], pack: str) -> None:
+    from irpatrol.server.webhooks import queue_defect_events
+
+    new_defects: list[Finding] = []
+    with rt.sessions() as s, s.begin():
+        cap = s.get(Capture, capture_id)
+        assert cap is not None
+        if cap.status != "pending":  # another worker finished it after our claim went stale
+            return
+        for old in list(cap.findings):
+            s.delete(old)
+        s.flush()
+        cam = getattr(inspection, "camera", None)
+        cap.format_name = getattr(inspection, "format_name", None)
+        cap.camera_make = getattr(cam, "make", None)
+        cap.camera_model = getattr(cam, "model", None)
+        cap.camera_serial = getattr(cam, "serial", None)
+        cap.width = doc.get("width")
+        cap.height = doc.get("height")
+        cap.min_c = _finite(getattr(inspection, "min_c", None))
+        cap.max_c = _finite(getattr(inspection, "max_c", None))
+        cap.mean_c = _finite(getattr(inspection, "mean_c", None))
+        cap.background_c = doc.get("background_c")
+        if cap.taken_at is None and getattr(inspection, "taken_at", None) is not None:
+            cap.taken_at = inspection.taken_at
+        cap.rule_pack = pack
+        cap.result = {k: v for k, v in doc.items() if k != "findings"}
+        cap.status = "analyzed"
+        cap.analyzed_at = utcnow()
+        cap.claimed_at = None
+        cap.error = cap.error_kind = None
+        rows = _finding_rows(cap, doc)
+        s.add_all(rows)
+        s.flush()
+        new_defects = [f for f in rows if f.grade_value >= SERIOUS]
+        if new_defects:
+            queue_defect_events(s, "defect.created", new_defects, cap)
+    if new_defects:
+        from irpatrol.server.tasks import kick_webhooks
+
+        kick_webhooks(rt)
+
+
+def _finite(x: float | None) -> float | None:
+    import math
+
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), 3)
+
+
+def _fail_or_retry(rt: Runtime, cap: Capture, exc: Exception) -> JobOutcome:
+    kind = failure_kind(exc)
+    message = f"{type(exc).__name__}: {exc}" if kind == "bug" else str(exc)
+    if kind == "bug":
+        log.error("analysis of capture %s hit a bug", cap.id, exc_info=exc)
+    retry = kind != "bad-input" and cap.attempts < rt.settings.analysis_attempts
+    with rt.sessions() as s, s.begin():
+        s.execute(
+            update(Capture)
+            .where(Capture.id == cap.id, Capture.status == "pending")
+            .values(
+                claimed_at=None,
+                error=message[:2000],
+                error_kind=kind,
+                **({} if retry else {"status": "failed"}),
+            )
+        )
+    if retry:
+        raise RetryLater(min(2.0**cap.attempts, 60.0), message)
+    return JobOutcome("failed", message)
+
+
+def recoverable_captures(rt: Runtime, *, everything: bool) -> list[int]:
+    """Pending captures whose job may be lost: all unclaimed ones (``everything``, at worker start)
+    or only those with a stale claim or left waiting long (periodic sweep)."""
+    now = utcnow()
+    stale = Capture.claimed_at < now - CLAIM_LEASE
+    if everything:
+        cond = or_(Capture.claimed_at.is_(None), stale)
+    else:
+        cond = or_(stale, and_(Capture.claimed_at.is_(None), Capture.received_at < now - timedelta(minutes=10)))
+    with rt.sessions() as s:
+        return list(s.scalars(select(Capture.id).where(Capture.status == "pending", cond).order_by(Capture.id)))

@@ -1,0 +1,62 @@
+"""What every part of a running server shares: settings, database, image store and task queue.
+
+One :class:`Runtime` is built per process from :class:`~irpatrol.config.Settings`
+(:func:`open_runtime`); the API, the workers and the CLI's server commands all use it,
+so they agree on where the data is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from irpatrol.config import Settings
+from irpatrol.store.blobs import BlobStore
+from irpatrol.store.db import has_schema, make_engine, session_factory, upgrade
+
+if TYPE_CHECKING:
+    from huey import Huey
+
+
+@dataclass
+class Runtime:
+    """Shared server state for one process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    _queue: Huey | None = field(default=None, repr=False)
+
+    @cached_property
+    def queue(self) -> Huey:
+        """The task queue (created on first use), with irpatrol's tasks registered."""
+        from irpatrol.server.tasks import build_queue
+
+        return build_queue(self)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Open the database (migrating it to the current schema when ``migrate``) and the image store."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    elif not has_schema(engine):
+        from irpatrol.errors import SettingsError
+
+        raise SettingsError("IRPATROL_DATABASE_URL", "the database has no irpatrol schema: run `irpatrol db upgrade`")
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        blobs=BlobStore(settings.data_dir / "images"),
+    )

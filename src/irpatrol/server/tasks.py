@@ -1,0 +1,114 @@
+"""The task queue: huey, on the same database family the server uses.
+
+* SQLite (default): :class:`huey.SqliteHuey`, a file ``queue.db`` beside the
+  database — no extra server, survives restarts.
+* PostgreSQL: :class:`huey.PostgresHuey` in the same database (``huey_*`` tables,
+  ``FOR UPDATE SKIP LOCKED`` and LISTEN/NOTIFY), so any number of ``irpatrol worker``
+  processes on any number of machines share one queue.
+
+Why huey and not a home-made loop, procrastinate or Celery: ``docs/server.md``.
+Tasks are thin: they call :mod:`irpatrol.server.jobs` and
+:mod:`irpatrol.server.webhooks`, which hold the logic and keep the database the
+truth.  ``recover`` re-enqueues what a killed worker may have lost; it runs when a
+consumer starts and every minute.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from huey import Huey, PostgresHuey, SqliteHuey, crontab
+from huey.exceptions import RetryTask
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from huey.consumer import Consumer
+
+    from irpatrol.server.runtime import Runtime
+
+log = logging.getLogger("irpatrol.server.tasks")
+
+QUEUE_NAME = "irpatrol"
+
+
+def _make_huey(rt: Runtime) -> Huey:
+    url = make_url(rt.settings.resolved_database_url())
+    common = {"results": False, "utc": True}
+    if url.get_backend_name() == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresHuey(QUEUE_NAME, dsn=dsn, **common)
+    return SqliteHuey(QUEUE_NAME, filename=str(rt.settings.data_dir / "queue.db"), fsync=True, **common)
+
+
+def build_queue(rt: Runtime) -> Huey:
+    """A huey instance for ``rt`` with irpatrol's tasks registered on it."""
+    from irpatrol.server import jobs, webhooks
+
+    huey = _make_huey(rt)
+
+    @huey.task(name="analyze_capture")
+    def analyze_capture(capture_id: int) -> None:
+        try:
+            outcome = jobs.analyze_capture(rt, capture_id)
+        except jobs.RetryLater as exc:
+            raise RetryTask(delay=exc.delay) from exc
+        log.info("capture %s: %s %s", capture_id, outcome.status, outcome.detail)
+
+    @huey.task(name="deliver_webhooks")
+    def deliver_webhooks() -> None:
+        delay = webhooks.deliver_due(rt)
+        if delay is not None:  # something is waiting for its backoff: come back then
+            deliver_webhooks.schedule(delay=delay)
+
+    @huey.task(name="recover")
+    def recover(everything: bool = False) -> None:
+        ids = jobs.recoverable_captures(rt, everything=everything)
+        for cid in ids:
+            analyze_capture(cid)
+        if ids:
+            log.info("re-enqueued %d pending captures", len(ids))
+        webhooks.deliver_due(rt)
+
+    @huey.periodic_task(crontab(minute="*"), name="recover_periodic")
+    def recover_periodic() -> None:
+        recover.call_local(False)
+
+    huey.irpatrol_tasks = {  # type: ignore[attr-defined]
+        "analyze_capture": analyze_capture,
+        "deliver_webhooks": deliver_webhooks,
+        "recover": recover,
+    }
+    return huey
+
+
+def enqueue_analysis(rt: Runtime, capture_id: int) -> None:
+    """Queue the analysis of a capture (the capture row must be committed first)."""
+    rt.queue.irpatrol_tasks["analyze_capture"](capture_id)  # type: ignore[attr-defined]
+
+
+def kick_webhooks(rt: Runtime) -> None:
+    """Queue a delivery run of the webhook outbox."""
+    rt.queue.irpatrol_tasks["deliver_webhooks"]()  # type: ignore[attr-defined]
+
+
+def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") -> Consumer:
+    """Start a consumer's worker threads/processes without taking over signals (for ``serve``).
+
+    It first re-enqueues every pending capture whose job may have been lost.
+    """
+    rt.queue.irpatrol_tasks["recover"](True)  # type: ignore[attr-defined]
+    consumer = rt.queue.create_consumer(
+        workers=workers, worker_type=worker_type, periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0
+    )
+    consumer.start()
+    return consumer
+
+
+def run_consumer(rt: Runtime, *, workers: int, worker_type: str = "process") -> None:
+    """Run a consumer in the foreground until SIGINT/SIGTERM (``irpatrol worker``)."""
+    rt.queue.irpatrol_tasks["recover"](True)  # type: ignore[attr-defined]
+    consumer = rt.queue.create_consumer(
+        workers=workers, worker_type=worker_type, periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0
+    )
+    consumer.run()

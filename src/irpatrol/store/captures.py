@@ -1,0 +1,169 @@
+"""Accepting an uploaded capture: check it, store it, record it once.
+
+The order makes an acknowledged upload durable and a retried one harmless:
+the file is checked as a radiometric image (headers only), stored
+content-addressed and flushed to disk, then the row is inserted and committed
+with the client's idempotency key unique in the table.  Only then does the API
+answer 201.  The same key again finds the same row (200); a race between two
+requests with one key is settled by the unique constraint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from irpatrol.errors import FormatError, ParameterError
+from irpatrol.store.blobs import BlobStore
+from irpatrol.store.models import FIX_QUALITIES, Capture, Execution, PatrolPlan, Point
+
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureFields:
+    """What the uploader says about a capture (all optional)."""
+
+    point_id: int | None = None
+    execution_id: int | None = None
+    taken_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    fix_quality: str | None = None
+    ambient_c: float | None = None
+    humidity: float | None = None
+    wind_ms: float | None = None
+    load_ratio: float | None = None
+
+    def check(self) -> None:
+        """Raise :class:`ParameterError` for a value outside its physical range."""
+        ranges = {
+            "lat": (-90.0, 90.0),
+            "lon": (-180.0, 180.0),
+            "ambient_c": (-80.0, 80.0),
+            "humidity": (0.0, 100.0),
+            "wind_ms": (0.0, 100.0),
+            "load_ratio": (0.0, 10.0),
+        }
+        for name, (lo, hi) in ranges.items():
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and lo <= v <= hi):
+                raise ParameterError(name, v, f"a number from {lo:g} to {hi:g}")
+        if self.fix_quality is not None and self.fix_quality not in FIX_QUALITIES:
+            raise ParameterError("fix_quality", self.fix_quality, f"one of {', '.join(FIX_QUALITIES)}")
+        if (self.lat is None) != (self.lon is None):
+            raise ParameterError("lat/lon", (self.lat, self.lon), "both given or both left out")
+
+
+def check_filename(name: str | None) -> str:
+    """The upload's base name, refused when it is empty, has path parts or control characters."""
+    if not name or _BAD_NAME.search(name) or name in {".", ".."} or len(name) > 255:
+        raise ParameterError("file name", name, "a plain file name (no folders, no control characters)")
+    return name
+
+
+def check_radiometric(data: bytes, name: str) -> str:
+    """Open the image's headers (no pixels decoded); return its format name.
+
+    Raises a :class:`~irpatrol.errors.FormatError` for anything that is not a
+    readable radiometric image.
+    """
+    from irpatrol.formats import open_thermal
+
+    if not data:
+        raise FormatError(name, "the file is empty")
+    with open_thermal(data, name=name) as tf:
+        frame = tf.first_frame()
+        if frame.info.width <= 0 or frame.info.height <= 0:
+            raise FormatError(name, "the image has no pixels")
+        return str(tf.format_name)
+
+
+def accept_capture(
+    session: Session,
+    blobs: BlobStore,
+    data: bytes,
+    *,
+    filename: str,
+    fields: CaptureFields,
+    idempotency_key: str | None,
+    user_id: int | None,
+) -> tuple[Capture, bool]:
+    """Store and record an upload; return the capture and whether it is new.
+
+    With an ``idempotency_key`` already used, the existing capture is returned
+    (``False``); a different file under the same key is a :class:`ParameterError`.
+    Commits the session.
+    """
+    if idempotency_key is not None:
+        existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
+        if existing is not None:
+            return _same_or_conflict(existing, data), False
+    filename = check_filename(filename)
+    fields.check()
+    station_id = _station_of(session, fields)
+    check_radiometric(data, filename)
+    sha = hashlib.sha256(data).hexdigest()
+    blobs.put(data)
+    cap = Capture(
+        idempotency_key=idempotency_key,
+        sha256=sha,
+        filename=filename,
+        size_bytes=len(data),
+        point_id=fields.point_id,
+        execution_id=fields.execution_id,
+        station_id=station_id,
+        uploaded_by=user_id,
+        taken_at=fields.taken_at,
+        lat=fields.lat,
+        lon=fields.lon,
+        fix_quality=fields.fix_quality,
+        ambient_c=fields.ambient_c,
+        humidity=fields.humidity,
+        wind_ms=fields.wind_ms,
+        load_ratio=fields.load_ratio,
+        status="pending",
+    )
+    session.add(cap)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, data), False
+    return cap, True
+
+
+def _same_or_conflict(existing: Capture, data: bytes) -> Capture:
+    if existing.sha256 != hashlib.sha256(data).hexdigest():
+        raise ParameterError(
+            "Idempotency-Key", existing.idempotency_key, "a new key: it was used for a different file"
+        )
+    return existing
+
+
+def _station_of(session: Session, fields: CaptureFields) -> int | None:
+    station = None
+    if fields.point_id is not None:
+        point = session.get(Point, fields.point_id)
+        if point is None:
+            raise ParameterError("point_id", fields.point_id, "the id of an existing inspection point")
+        station = point.station_id
+    if fields.execution_id is not None:
+        ex = session.get(Execution, fields.execution_id)
+        if ex is None:
+            raise ParameterError("execution_id", fields.execution_id, "the id of an existing patrol execution")
+        plan = session.get(PatrolPlan, ex.plan_id)
+        station = station or (plan.station_id if plan else None)
+    return station
