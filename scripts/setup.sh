@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up irpatrol in ./.venv on Debian/Ubuntu: system packages first, then Python packages.
 # Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh dev
+# With the dev extras, Debian's PostgreSQL server is installed too: the tests run on it
+# (scripts/pg-test-server.sh starts a throwaway one). Runs apt-get as root or through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -13,11 +15,22 @@ fi
 apt_packages=()
 # Debian splits venv/ensurepip out of python3
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
+case ",$extras," in
+*,dev,*)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
+    ;;
+esac
 if ((${#apt_packages[@]})); then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}"
+    if ! command -v apt-get >/dev/null; then
+        echo "missing system packages (${apt_packages[*]}) and no apt-get to install them" >&2
+        exit 1
+    fi
+    sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    echo "== apt-get install ${apt_packages[*]}"
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
