@@ -54,7 +54,10 @@ def _truncate_pg(url: str) -> None:
         tables = [
             r[0]
             for r in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+                text(
+                    "SELECT tablename FROM pg_tables "
+                    "WHERE schemaname='public' AND tablename <> 'alembic_version'"
+                )
             )
         ]
         if tables:
@@ -95,7 +98,9 @@ def make_token(rt: Runtime, name: str, role: str, scopes: tuple[str, ...] | None
     from irpatrol.store.models import User
 
     with rt.sessions() as s:
-        u = s.scalar(select(User).where(User.name == name)) or create_user(s, name, role, "correct horse battery")
+        u = s.scalar(select(User).where(User.name == name)) or create_user(
+            s, name, role, "correct horse battery"
+        )
         secret, _ = create_token(s, u, scopes=scopes)
         s.commit()
     return secret

@@ -8,7 +8,9 @@ from irpatrol.server.runtime import Runtime
 from tests.server.conftest import E40, FUSES, drain, upload
 
 
-def test_upload_answers_201_pending_then_analyzed(client: TestClient, rt: Runtime, operator: dict[str, str]) -> None:
+def test_upload_answers_201_pending_then_analyzed(
+    client: TestClient, rt: Runtime, operator: dict[str, str]
+) -> None:
     r = upload(client, operator, FUSES, key="k-1", ambient_c=20, load_ratio=0.8)
     assert r.status_code == 201, r.text
     body = r.json()
@@ -20,19 +22,23 @@ def test_upload_answers_201_pending_then_analyzed(client: TestClient, rt: Runtim
     assert drain(rt) >= 1
     got = client.get(f"/api/v1/captures/{body['id']}", headers=operator).json()
     assert got["status"] == "analyzed", got
-    assert got["width"] == 640 and got["height"] == 480
+    assert got["width"] == 640
+    assert got["height"] == 480
     assert got["findings"], got
     assert all("grade" in f for f in got["findings"])
-    assert got["ambient_c"] == 20 and got["load_ratio"] == 0.8
+    assert got["ambient_c"] == 20
+    assert got["load_ratio"] == 0.8
 
 
 def test_same_key_same_row(client: TestClient, rt: Runtime, operator: dict[str, str]) -> None:
     first = upload(client, operator, E40, key="robot1:exec7:p3:1:ir:v1")
     again = upload(client, operator, E40, key="robot1:exec7:p3:1:ir:v1")
-    assert first.status_code == 201 and again.status_code == 200
+    assert first.status_code == 201
+    assert again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     listing = client.get("/api/v1/captures", headers=operator).json()
-    assert listing["total"] == 1 and len(listing["items"]) == 1
+    assert listing["total"] == 1
+    assert len(listing["items"]) == 1
     other = upload(client, operator, FUSES, key="robot1:exec7:p3:1:ir:v1")
     assert other.status_code == 409, other.text
     assert other.json()["error"]["code"] == "conflict"

@@ -29,7 +29,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 code = outer.codes.pop(0) if outer.codes else 200
                 outer.received.append({"headers": dict(self.headers), "body": body, "answered": code})
@@ -56,7 +56,9 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-def _analysed_capture(client: TestClient, rt: Runtime, headers: dict[str, str], **fields: object) -> dict[str, Any]:
+def _analysed_capture(
+    client: TestClient, rt: Runtime, headers: dict[str, str], **fields: object
+) -> dict[str, Any]:
     r = upload(client, headers, FUSES, key="wh-1", **fields)
     assert r.status_code == 201, r.text
     drain(rt)
@@ -81,12 +83,14 @@ def test_review_and_lifecycle_are_audited(
 ) -> None:
     cap = _analysed_capture(client, rt, operator)
     defect = next((f for f in cap["findings"] if f["defect_status"] == "open"), None)
-    if defect is None:
-        defect_id = _make_serious(rt).id
-    else:
-        defect_id = defect["id"]
+    defect_id = _make_serious(rt).id if defect is None else defect["id"]
     # a viewer may read but not review
-    assert client.post(f"/api/v1/findings/{defect_id}/review", json={"verdict": "confirmed"}, headers=viewer).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/findings/{defect_id}/review", json={"verdict": "confirmed"}, headers=viewer
+        ).status_code
+        == 403
+    )
     r = client.post(
         f"/api/v1/findings/{defect_id}/review",
         json={"verdict": "corrected", "corrected_value_c": 51.5, "note": "re-measured with a telephoto lens"},
@@ -94,19 +98,24 @@ def test_review_and_lifecycle_are_audited(
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["review_status"] == "corrected" and body["corrected_value_c"] == 51.5
+    assert body["review_status"] == "corrected"
+    assert body["corrected_value_c"] == 51.5
     assert body["reviewed_by"] == "operator"
     # lifecycle: open -> in_repair -> closed; closed -> in_repair is refused
     for status in ("in_repair", "closed"):
         r = client.post(f"/api/v1/findings/{defect_id}/status", json={"status": status}, headers=operator)
-        assert r.status_code == 200 and r.json()["defect_status"] == status
+        assert r.status_code == 200
+        assert r.json()["defect_status"] == status
     r = client.post(f"/api/v1/findings/{defect_id}/status", json={"status": "in_repair"}, headers=operator)
-    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "conflict"
     log = client.get("/api/v1/audit", headers=admin).json()
     actions = [e["action"] for e in log["items"]]
-    assert actions.count("defect.status") == 2 and "finding.review" in actions
+    assert actions.count("defect.status") == 2
+    assert "finding.review" in actions
     first_status = next(e for e in reversed(log["items"]) if e["action"] == "defect.status")
-    assert first_status["actor"] == "operator" and first_status["detail"]["after"] == "in_repair"
+    assert first_status["actor"] == "operator"
+    assert first_status["detail"]["after"] == "in_repair"
     # filters
     closed = client.get("/api/v1/findings", params={"defect_status": "closed"}, headers=viewer).json()
     assert [f["id"] for f in closed["items"]] == [defect_id]
@@ -119,7 +128,9 @@ def test_texts_follow_the_language(client: TestClient, rt: Runtime, operator: di
     fid = graded[0]["id"]
     zh = client.get(f"/api/v1/findings/{fid}", params={"lang": "zh"}, headers=operator).json()
     en = client.get(f"/api/v1/findings/{fid}", params={"lang": "en"}, headers=operator).json()
-    assert zh["explanation"] and en["explanation"] and zh["explanation"] != en["explanation"]
+    assert zh["explanation"]
+    assert en["explanation"]
+    assert zh["explanation"] != en["explanation"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh["explanation"])
     assert all(ord(ch) < 0x3000 for ch in en["explanation"])
 
@@ -149,14 +160,23 @@ def test_webhook_signed_retried_and_deduplicable(
     assert first["body"] == second["body"]
     for got in receiver.received:
         assert webhooks.verify_signature(SECRET, got["headers"]["X-Irpatrol-Signature"], got["body"])
-        assert not webhooks.verify_signature("wrong-secret-0123456789", got["headers"]["X-Irpatrol-Signature"], got["body"])
+        assert not webhooks.verify_signature(
+            "wrong-secret-0123456789", got["headers"]["X-Irpatrol-Signature"], got["body"]
+        )
     event = json.loads(second["body"])
-    assert event["type"] == "defect.created" and event["data"]["finding_id"] == f.id
+    assert event["type"] == "defect.created"
+    assert event["data"]["finding_id"] == f.id
     assert event["data"]["grade"] == "serious"
     deliveries = client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=admin).json()
-    assert deliveries["items"][0]["status"] == "delivered" and deliveries["items"][0]["attempts"] == 2
+    assert deliveries["items"][0]["status"] == "delivered"
+    assert deliveries["items"][0]["attempts"] == 2
     # closing the defect pushes defect.closed
-    assert client.post(f"/api/v1/findings/{f.id}/status", json={"status": "closed"}, headers=operator).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/findings/{f.id}/status", json={"status": "closed"}, headers=operator
+        ).status_code
+        == 200
+    )
     drain(rt)
     assert json.loads(receiver.received[-1]["body"])["type"] == "defect.closed"
 
@@ -169,14 +189,23 @@ def test_dead_after_the_configured_attempts(rt: Runtime, receiver: Receiver) -> 
         hook = Webhook(url=receiver.url, secret=SECRET, events=["defect.created"])
         s.add(hook)
         s.flush()
-        s.add(WebhookDelivery(event_id="e-1", webhook_id=hook.id, event_type="defect.created", payload={"id": "e-1"}))
+        s.add(
+            WebhookDelivery(
+                event_id="e-1", webhook_id=hook.id, event_type="defect.created", payload={"id": "e-1"}
+            )
+        )
     for _ in range(rt.settings.webhook_attempts + 2):
         with rt.sessions() as s, s.begin():
-            s.execute(update(WebhookDelivery).where(WebhookDelivery.status == "pending").values(next_attempt_at=utcnow()))
+            s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.status == "pending")
+                .values(next_attempt_at=utcnow())
+            )
         webhooks.deliver_due(rt)
     with rt.sessions() as s:
         d = s.scalars(select(WebhookDelivery)).one()
-    assert d.status == "dead" and d.attempts == rt.settings.webhook_attempts
+    assert d.status == "dead"
+    assert d.attempts == rt.settings.webhook_attempts
     assert d.last_status_code == 503
 
 

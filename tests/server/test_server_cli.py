@@ -27,16 +27,23 @@ def test_user_token_and_login(env: Path) -> None:
     r = runner.invoke(cli, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
     assert (env / "irpatrol.db").is_file()
-    r = runner.invoke(cli, ["user", "add", "wang", "--role", "operator", "--password-stdin"], input="long enough pw\n")
+    r = runner.invoke(
+        cli, ["user", "add", "wang", "--role", "operator", "--password-stdin"], input="long enough pw\n"
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["user", "add", "wang", "--role", "viewer"])
-    assert r.exit_code == 2 and "not taken" in r.output
-    r = runner.invoke(cli, ["token", "create", "--user", "wang", "--scope", "captures:write", "--name", "robot-7"])
+    assert r.exit_code == 2
+    assert "not taken" in r.output
+    r = runner.invoke(
+        cli, ["token", "create", "--user", "wang", "--scope", "captures:write", "--name", "robot-7"]
+    )
     assert r.exit_code == 0, r.output
     token = r.stdout.strip().splitlines()[-1]
-    assert token.startswith(TOKEN_PREFIX) and " " not in token
+    assert token.startswith(TOKEN_PREFIX)
+    assert " " not in token
     r = runner.invoke(cli, ["token", "create", "--user", "wang", "--scope", "admin"])
-    assert r.exit_code == 2 and "admin" in r.output
+    assert r.exit_code == 2
+    assert "admin" in r.output
 
     app = create_app(load_settings())
     with TestClient(app) as c:
@@ -45,7 +52,8 @@ def test_user_token_and_login(env: Path) -> None:
         # the machine token may upload but not read
         assert c.get("/api/v1/captures", headers={"Authorization": f"Bearer {token}"}).status_code == 403
         bad = c.post("/api/v1/auth/login", json={"username": "wang", "password": "wrong password"})
-        assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+        assert bad.status_code == 401
+        assert bad.json()["error"]["code"] == "unauthorized"
         ok = c.post("/api/v1/auth/login", json={"username": "wang", "password": "long enough pw"})
         assert ok.status_code == 200, ok.text
         session = ok.json()["token"]
@@ -57,5 +65,8 @@ def test_user_token_and_login(env: Path) -> None:
 
 
 def test_short_password_refused(env: Path) -> None:
-    r = CliRunner().invoke(cli, ["user", "add", "li", "--role", "viewer", "--password-stdin"], input="short\n")
-    assert r.exit_code == 2 and "8 characters" in r.output
+    r = CliRunner().invoke(
+        cli, ["user", "add", "li", "--role", "viewer", "--password-stdin"], input="short\n"
+    )
+    assert r.exit_code == 2
+    assert "8 characters" in r.output

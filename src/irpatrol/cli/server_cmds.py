@@ -25,18 +25,25 @@ def _runtime(migrate: bool = True, **overrides: Any) -> Runtime:
         from irpatrol.server.runtime import open_runtime
     except ImportError as exc:
         raise SettingsError(
-            "server extra", f"the server needs its extra packages: pip install 'irpatrol[server]' ({exc.name})"
+            "server extra",
+            f"the server needs its extra packages: pip install 'irpatrol[server]' ({exc.name})",
         ) from exc
     from irpatrol.config import load_settings
 
-    return open_runtime(load_settings(**{k: v for k, v in overrides.items() if v is not None}), migrate=migrate)
+    return open_runtime(
+        load_settings(**{k: v for k, v in overrides.items() if v is not None}), migrate=migrate
+    )
 
 
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default IRPATROL_HOST, 127.0.0.1).")
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default IRPATROL_PORT, 8000).")
 @click.option(
-    "--workers", type=click.IntRange(0), default=None,
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default IRPATROL_PORT, 8000)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    default=None,
     help="Analysis worker threads in this process (default IRPATROL_WORKERS, 1; 0 = none).",
 )
 @handle_errors
@@ -52,7 +59,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     rt = _runtime(host=host, port=port, workers=workers)
     s = rt.settings
     app = create_app(s, runtime=rt, start_worker=True)
-    click.echo(f"irpatrol server on http://{s.host}:{s.port}/ (data {s.data_dir}, database {rt.engine.dialect.name})")
+    click.echo(
+        f"irpatrol server on http://{s.host}:{s.port}/ (data {s.data_dir}, database {rt.engine.dialect.name})"
+    )
     uvicorn.run(app, host=s.host, port=s.port, log_level="warning", access_log=False)
 
 
@@ -67,7 +76,9 @@ def worker(workers: int, threads: bool) -> None:
     from irpatrol.server.tasks import run_consumer
 
     rt = _runtime(migrate=False)
-    click.echo(f"irpatrol worker: {workers} {'threads' if threads else 'processes'} on {rt.engine.dialect.name}")
+    click.echo(
+        f"irpatrol worker: {workers} {'threads' if threads else 'processes'} on {rt.engine.dialect.name}"
+    )
     run_consumer(rt, workers=workers, worker_type="thread" if threads else "process")
 
 
@@ -136,12 +147,16 @@ def token() -> None:
 @token.command("create")
 @click.option("--user", "user_name", required=True, help="The user the token acts for.")
 @click.option(
-    "--scope", "scopes", multiple=True,
+    "--scope",
+    "scopes",
+    multiple=True,
     type=click.Choice(["read", "captures:write", "review", "assets:write", "admin"]),
     help="Limit the token (repeatable); default: everything the user's role allows.",
 )
 @click.option("--name", default=None, help="A label, e.g. the robot's id.")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Expire after N days.")
+@click.option(
+    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Expire after N days."
+)
 @handle_errors
 def token_create(user_name: str, scopes: tuple[str, ...], name: str | None, days: float | None) -> None:
     """Create a token; the token alone is printed on the last line of stdout (shown only once)."""

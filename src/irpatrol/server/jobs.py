@@ -42,7 +42,7 @@ SERIOUS = 2
 """Grade value from which a new defect is pushed to webhooks (serious, critical)."""
 
 
-class RetryLater(Exception):  # noqa: N818  (a signal to the queue, not an error)
+class RetryLater(Exception):
     """Raised by a job that should run again after ``delay`` seconds."""
 
     def __init__(self, delay: float, reason: str) -> None:
@@ -273,6 +273,10 @@ def recoverable_captures(rt: Runtime, *, everything: bool) -> list[int]:
     if everything:
         cond = or_(Capture.claimed_at.is_(None), stale)
     else:
-        cond = or_(stale, and_(Capture.claimed_at.is_(None), Capture.received_at < now - timedelta(minutes=10)))
+        cond = or_(
+            stale, and_(Capture.claimed_at.is_(None), Capture.received_at < now - timedelta(minutes=10))
+        )
     with rt.sessions() as s:
-        return list(s.scalars(select(Capture.id).where(Capture.status == "pending", cond).order_by(Capture.id)))
+        return list(
+            s.scalars(select(Capture.id).where(Capture.status == "pending", cond).order_by(Capture.id))
+        )

@@ -53,7 +53,9 @@ def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     elif not has_schema(engine):
         from irpatrol.errors import SettingsError
 
-        raise SettingsError("IRPATROL_DATABASE_URL", "the database has no irpatrol schema: run `irpatrol db upgrade`")
+        raise SettingsError(
+            "IRPATROL_DATABASE_URL", "the database has no irpatrol schema: run `irpatrol db upgrade`"
+        )
     return Runtime(
         settings=settings,
         engine=engine,

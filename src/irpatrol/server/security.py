@@ -21,7 +21,9 @@ from irpatrol.server.runtime import Runtime
 from irpatrol.store.accounts import Principal, resolve_token
 from irpatrol.store.models import AuditEntry
 
-bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login or `irpatrol token create`")
+bearer = HTTPBearer(
+    auto_error=False, description="A token from POST /api/v1/auth/login or `irpatrol token create`"
+)
 
 
 def runtime(request: Request) -> Runtime:
@@ -101,7 +103,9 @@ class RateLimiter:
             return None
 
 
-def audit(session: Session, who: Principal | str, action: str, target_type: str, target_id: object, **detail: Any) -> None:
+def audit(
+    session: Session, who: Principal | str, action: str, target_type: str, target_id: object, **detail: Any
+) -> None:
     """Record an action in the audit log (in the caller's transaction)."""
     session.add(
         AuditEntry(

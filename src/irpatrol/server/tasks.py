@@ -74,7 +74,7 @@ def build_queue(rt: Runtime) -> Huey:
     def recover_periodic() -> None:
         recover.call_local(False)
 
-    huey.irpatrol_tasks = {  # type: ignore[attr-defined]
+    huey.irpatrol_tasks = {
         "analyze_capture": analyze_capture,
         "deliver_webhooks": deliver_webhooks,
         "recover": recover,
@@ -84,12 +84,12 @@ def build_queue(rt: Runtime) -> Huey:
 
 def enqueue_analysis(rt: Runtime, capture_id: int) -> None:
     """Queue the analysis of a capture (the capture row must be committed first)."""
-    rt.queue.irpatrol_tasks["analyze_capture"](capture_id)  # type: ignore[attr-defined]
+    rt.queue.irpatrol_tasks["analyze_capture"](capture_id)
 
 
 def kick_webhooks(rt: Runtime) -> None:
     """Queue a delivery run of the webhook outbox."""
-    rt.queue.irpatrol_tasks["deliver_webhooks"]()  # type: ignore[attr-defined]
+    rt.queue.irpatrol_tasks["deliver_webhooks"]()
 
 
 def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") -> Consumer:
@@ -97,9 +97,14 @@ def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") ->
 
     It first re-enqueues every pending capture whose job may have been lost.
     """
-    rt.queue.irpatrol_tasks["recover"](True)  # type: ignore[attr-defined]
+    rt.queue.irpatrol_tasks["recover"](True)
     consumer = rt.queue.create_consumer(
-        workers=workers, worker_type=worker_type, periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0
+        workers=workers,
+        worker_type=worker_type,
+        periodic=True,
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=1.0,
     )
     consumer.start()
     return consumer
@@ -107,8 +112,13 @@ def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") ->
 
 def run_consumer(rt: Runtime, *, workers: int, worker_type: str = "process") -> None:
     """Run a consumer in the foreground until SIGINT/SIGTERM (``irpatrol worker``)."""
-    rt.queue.irpatrol_tasks["recover"](True)  # type: ignore[attr-defined]
+    rt.queue.irpatrol_tasks["recover"](True)
     consumer = rt.queue.create_consumer(
-        workers=workers, worker_type=worker_type, periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0
+        workers=workers,
+        worker_type=worker_type,
+        periodic=True,
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=1.0,
     )
     consumer.run()

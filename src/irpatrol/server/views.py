@@ -35,5 +35,9 @@ def capture_out(cap: Capture, *, lang: str = "zh", with_findings: bool = True) -
 
 
 def _capture(cap: Capture) -> CaptureOut:
-    data = {name: getattr(cap, name) for name in CaptureOut.model_fields if name not in {"findings", "measurements"}}
+    data = {
+        name: getattr(cap, name)
+        for name in CaptureOut.model_fields
+        if name not in {"findings", "measurements"}
+    }
     return CaptureOut(**data, measurements=cap.result, findings=[])

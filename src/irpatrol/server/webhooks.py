@@ -100,7 +100,9 @@ def queue_defect_events(
     session: Session, event_type: str, findings: Sequence[Finding], capture: Capture | None = None
 ) -> int:
     """Write one delivery per (finding, subscribed webhook) in the caller's transaction; return how many."""
-    hooks = [h for h in session.scalars(select(Webhook).where(Webhook.active)) if event_type in (h.events or [])]
+    hooks = [
+        h for h in session.scalars(select(Webhook).where(Webhook.active)) if event_type in (h.events or [])
+    ]
     n = 0
     for f in findings:
         event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"irpatrol:{event_type}:{f.id}:{f.capture_id}"))
@@ -180,7 +182,9 @@ def deliver_one(rt: Runtime, delivery_id: int) -> bool:
         values |= {"status": "delivered", "delivered_at": now}
     elif attempts >= rt.settings.webhook_attempts:
         values |= {"status": "dead"}
-        log.warning("webhook delivery %s to %s is dead after %d attempts: %s", d.id, hook.url, attempts, error)
+        log.warning(
+            "webhook delivery %s to %s is dead after %d attempts: %s", d.id, hook.url, attempts, error
+        )
     else:
         values |= {"next_attempt_at": now + timedelta(seconds=backoff_s(attempts))}
     with rt.sessions() as s, s.begin():

@@ -163,7 +163,9 @@ def _station_of(session: Session, fields: CaptureFields) -> int | None:
     if fields.execution_id is not None:
         ex = session.get(Execution, fields.execution_id)
         if ex is None:
-            raise ParameterError("execution_id", fields.execution_id, "the id of an existing patrol execution")
+            raise ParameterError(
+                "execution_id", fields.execution_id, "the id of an existing patrol execution"
+            )
         plan = session.get(PatrolPlan, ex.plan_id)
         station = station or (plan.station_id if plan else None)
     return station

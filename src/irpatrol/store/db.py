@@ -60,7 +60,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     if backend == "postgresql":
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    raise SettingsError("IRPATROL_DATABASE_URL", f"database {backend!r} is not supported (sqlite, postgresql)")
+    raise SettingsError(
+        "IRPATROL_DATABASE_URL", f"database {backend!r} is not supported (sqlite, postgresql)"
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -25,7 +25,7 @@ class FindingFilter:
     until: datetime | None = None
 
 
-def filter_findings(flt: FindingFilter) -> Select[tuple[Finding]]:
+def filter_findings(flt: FindingFilter) -> Select[Finding]:
     """A SELECT of the findings matching ``flt`` (unordered)."""
     q = select(Finding)
     if flt.station_id is not None:

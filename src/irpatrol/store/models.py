@@ -15,7 +15,7 @@ every database (SQLite keeps no zone).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -83,7 +83,11 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention, so migrations name constraints alike everywhere."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Asset(Base):
@@ -348,7 +352,7 @@ class Webhook(Base):
 
 
 class WebhookDelivery(Base):
-    """The durable outbox of webhook events: written with the change that caused it, sent until acknowledged."""
+    """The durable outbox of webhook events: written with the change that caused it, sent until acked."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (UniqueConstraint("event_id", "webhook_id"),)

@@ -51,7 +51,9 @@ def add_token(body: TokenIn, db: DB, who: Admin) -> TokenOut:
     secret, row = create_token(db, user, scopes=tuple(body.scopes or ()), name=body.name, lifetime=lifetime)
     audit(db, who, "token.create", "token", row.id, user=user.name, scopes=row.scopes)
     db.commit()
-    return TokenOut(token=secret, expires_at=row.expires_at, scopes=list(row.scopes), user=user.name, role=user.role)
+    return TokenOut(
+        token=secret, expires_at=row.expires_at, scopes=list(row.scopes), user=user.name, role=user.role
+    )
 
 
 @router.get("/webhooks", response_model=list[WebhookOut], summary="List webhooks")
@@ -80,7 +82,9 @@ def delete_webhook(webhook_id: int, db: DB, who: Admin) -> None:
     db.commit()
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryOut], summary="A webhook's deliveries")
+@router.get(
+    "/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryOut], summary="A webhook's deliveries"
+)
 def list_deliveries(
     webhook_id: int,
     db: DB,
@@ -91,7 +95,9 @@ def list_deliveries(
     q = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = db.scalars(q.order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset))
-    return Page[DeliveryOut](total=total, limit=limit, offset=offset, items=[DeliveryOut.model_validate(d) for d in rows])
+    return Page[DeliveryOut](
+        total=total, limit=limit, offset=offset, items=[DeliveryOut.model_validate(d) for d in rows]
+    )
 
 
 @router.get("/audit", response_model=Page[AuditOut], summary="The audit log, newest first")
@@ -107,7 +113,9 @@ def list_audit(
         q = q.where(AuditEntry.action == action)
     total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = db.scalars(q.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    return Page[AuditOut](total=total, limit=limit, offset=offset, items=[AuditOut.model_validate(a) for a in rows])
+    return Page[AuditOut](
+        total=total, limit=limit, offset=offset, items=[AuditOut.model_validate(a) for a in rows]
+    )
 
 
 _ = (secrets, ApiError)

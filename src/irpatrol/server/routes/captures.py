@@ -53,7 +53,15 @@ _UPLOAD_SCHEMA = {
                         "lon": {"type": "number", "minimum": -180, "maximum": 180},
                         "fix_quality": {
                             "type": "string",
-                            "enum": ["none", "single", "dgps", "rtk_fixed", "rtk_float", "estimated", "manual"],
+                            "enum": [
+                                "none",
+                                "single",
+                                "dgps",
+                                "rtk_fixed",
+                                "rtk_float",
+                                "estimated",
+                                "manual",
+                            ],
                         },
                         "ambient_c": {"type": "number"},
                         "humidity": {"type": "number", "minimum": 0, "maximum": 100},
@@ -108,7 +116,9 @@ async def upload_capture(
     """
     ctype = request.headers.get("content-type", "")
     if not ctype.lower().startswith("multipart/form-data"):
-        raise ApiError(415, "unsupported_media_type", "send the image as multipart/form-data with a field 'file'")
+        raise ApiError(
+            415, "unsupported_media_type", "send the image as multipart/form-data with a field 'file'"
+        )
     try:
         async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 2) as form:
             upload = form.get("file")

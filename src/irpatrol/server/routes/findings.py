@@ -95,8 +95,18 @@ def review_finding(finding_id: int, body: ReviewIn, db: DB, who: Reviewer) -> Fi
     if body.verdict == "false_alarm" and f.defect_status in {"open", "in_repair"}:
         f.defect_status = "closed"
         f.status_changed_at = utcnow()
-    audit(db, who, "finding.review", "finding", f.id, before=before, verdict=body.verdict, note=body.note,
-          corrected_value_c=body.corrected_value_c, corrected_grade=body.corrected_grade)
+    audit(
+        db,
+        who,
+        "finding.review",
+        "finding",
+        f.id,
+        before=before,
+        verdict=body.verdict,
+        note=body.note,
+        corrected_value_c=body.corrected_value_c,
+        corrected_grade=body.corrected_grade,
+    )
     db.commit()
     return finding_out(f)
 

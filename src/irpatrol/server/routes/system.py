@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from irpatrol import __version__
 from irpatrol.server.errors import ApiError
 from irpatrol.server.schemas import Health, LoginIn, TokenOut
-from irpatrol.server.security import DB, RT, principal, audit
+from irpatrol.server.security import DB, RT, audit, principal
 from irpatrol.store.accounts import Principal, create_token, verify_password
 from irpatrol.store.models import ApiToken, User
 
@@ -42,7 +42,9 @@ def login(body: LoginIn, request: Request, db: DB, rt: RT) -> TokenOut:
         wait = limiter.hit(key)
         if wait is not None:
             raise ApiError(
-                429, "rate_limited", f"too many login attempts; try again in {wait:.0f} s",
+                429,
+                "rate_limited",
+                f"too many login attempts; try again in {wait:.0f} s",
                 {"Retry-After": str(max(1, int(wait)))},
             )
     user = db.scalar(select(User).where(User.name == body.username))
@@ -54,7 +56,9 @@ def login(body: LoginIn, request: Request, db: DB, rt: RT) -> TokenOut:
     lifetime = timedelta(hours=rt.settings.session_hours)
     secret, row = create_token(db, user, kind="session", name=f"login from {client}", lifetime=lifetime)
     db.commit()
-    return TokenOut(token=secret, expires_at=row.expires_at, scopes=list(row.scopes), user=user.name, role=user.role)
+    return TokenOut(
+        token=secret, expires_at=row.expires_at, scopes=list(row.scopes), user=user.name, role=user.role
+    )
 
 
 @router.post("/auth/logout", status_code=204, tags=["auth"], summary="Revoke the calling token")
