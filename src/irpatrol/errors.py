@@ -5,12 +5,19 @@ Leaves also inherit the builtin a caller would expect (``ValueError`` for bad
 data, ``OSError`` for files that cannot be read), so ``except ValueError`` keeps
 working.  Messages name the file or parameter and say what was expected.
 
+:func:`failure_kind` sorts any exception into what a worker should do with it:
+fail the input permanently, retry later, or alert a developer.
+
 This module imports nothing from irpatrol, so every layer may use it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+
+FailureKind = Literal["bad-input", "transient", "bug"]
+"""What a failure means for a job: see :func:`failure_kind`."""
 
 
 class IrpatrolError(Exception):
@@ -125,3 +132,35 @@ class SettingsError(IrpatrolError, ValueError):
 
 class AnalysisError(IrpatrolError, ValueError):
     """An analysis could not be carried out on the given data (e.g. alignment failed)."""
+
+
+def failure_kind(exc: BaseException) -> FailureKind:
+    """Classify an exception raised by a job: ``"bad-input"``, ``"transient"`` or ``"bug"``.
+
+    * ``"bad-input"``: an :class:`IrpatrolError` other than :class:`FileAccessError` (a
+      damaged or unsupported file, a malformed rule pack or points file, a parameter
+      out of range).  Retrying the same input gives the same answer: fail it permanently.
+    * ``"transient"``: :class:`FileAccessError` or any other :class:`OSError` (disk full,
+      permission, network file system, a file still being written).  Worth a retry.
+    * ``"bug"``: anything else (``TypeError``, ``KeyError``, ``AssertionError`` ...).  The
+      readers translate only the low-level errors that damaged data causes (see
+      :func:`irpatrol.formats.base.is_damage`), so these come from defects in irpatrol:
+      alert, keep the input for a replay.
+
+    ``KeyboardInterrupt``, ``SystemExit`` and other non-``Exception`` exceptions are
+    ``"bug"`` too; a worker should normally let them propagate before asking.
+
+    >>> failure_kind(CorruptFileError("a.jpg", "truncated"))
+    'bad-input'
+    >>> failure_kind(FileAccessError("a.jpg", "cannot be read"))
+    'transient'
+    >>> failure_kind(TypeError("oops"))
+    'bug'
+    """
+    if isinstance(exc, FileAccessError):
+        return "transient"
+    if isinstance(exc, IrpatrolError):
+        return "bad-input"
+    if isinstance(exc, OSError):
+        return "transient"
+    return "bug"

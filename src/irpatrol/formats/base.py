@@ -4,19 +4,25 @@ A reader module exposes a :class:`FormatReader`: ``accept(prefix)`` looks at the
 first bytes only; ``open(source)`` parses headers and metadata and returns a
 :class:`ThermalFile` whose frames decode their pixels only when asked.
 
-Every low-level parsing accident (``struct.error``, ``IndexError``, a codec error
-...) is turned into :class:`~irpatrol.errors.CorruptFileError` naming the file, in
-exactly one place: :func:`funnel`.
+Low-level parsing accidents that damaged data causes (``struct.error``, a short
+buffer's ``IndexError``, numpy's ``ValueError`` on a lying header, a codec error ...)
+are turned into :class:`~irpatrol.errors.CorruptFileError` naming the file, in
+exactly one place: :func:`funnel`.  Anything else (``TypeError``, ``AttributeError``,
+``KeyError``, ``AssertionError`` ...) is a bug in irpatrol and is left to surface,
+so that a damaged file and a defect in a reader are never confused.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol, overload
 
 import numpy as np
@@ -84,12 +90,63 @@ TempLoader = Callable[[], npt.NDArray[np.float32]]
 BytesLoader = Callable[[], bytes | None]
 
 
-class funnel:
-    """Turn any non-irpatrol exception raised inside into :class:`CorruptFileError`.
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (
+    struct.error,  # a record or header shorter than its layout (all binary readers)
+    zlib.error,  # a damaged deflate stream
+    EOFError,  # a stream that ends early
+    IndexError,  # a byte or list index past the end of a short buffer
+    ValueError,  # numpy frombuffer/reshape on a lying header, int()/float()/datetime() of damaged
+    # fields, UnicodeDecodeError of damaged text, tifffile's TiffFileError
+    OverflowError,  # a size or time stamp too large for its type
+    MemoryError,  # a header asking for more than is available
+)
+"""Exception types that mean "the data is damaged" when raised while parsing a file.
 
-    Parsing code inside may fail in many low-level ways on damaged input; callers
-    of the library only ever see :mod:`irpatrol.errors`.  A small class rather than
-    a generator-based context manager: it wraps every image read.
+Deliberately absent: ``TypeError``, ``AttributeError``, ``NameError``, ``KeyError``,
+``AssertionError``, ``ZeroDivisionError``, ``RuntimeError`` ...: raised by irpatrol's own
+code they are bugs.  (Readers that look up data-derived keys check them explicitly.)
+"""
+
+PARSER_LIBRARIES = ("tifffile", "imagecodecs")
+"""Third-party parsers handed untrusted bytes.  Fuzzing shows tifffile raising ``TypeError``,
+``ZeroDivisionError``, ``NotImplementedError``, ``SyntaxError`` ... on damaged TIFFs, so
+whatever is raised *inside* these packages (their own frames or their exception types)
+counts as damaged data; a wrong call from irpatrol into them fails before their code runs
+and still surfaces as a bug."""
+
+
+def _raised_in_parser_library(exc: BaseException) -> bool:
+    """True when ``exc`` is a parser library's own exception type or was raised in its code."""
+    if type(exc).__module__.split(".")[0] in PARSER_LIBRARIES:
+        return True
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.split(".")[0] in PARSER_LIBRARIES:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an exception raised while parsing a file means the file is damaged.
+
+    True for :data:`DAMAGE_ERRORS` and for anything raised inside :data:`PARSER_LIBRARIES`;
+    false for irpatrol's own errors (already classified) and for everything else (bugs).
+    """
+    if isinstance(exc, IrpatrolError) or not isinstance(exc, Exception):
+        return False
+    return isinstance(exc, DAMAGE_ERRORS) or _raised_in_parser_library(exc)
+
+
+class funnel:
+    """Turn the low-level parse errors of damaged data into :class:`CorruptFileError`.
+
+    Parsing code inside may fail in many low-level ways on damaged input (see
+    :func:`is_damage`); callers of the library then see :mod:`irpatrol.errors` only.
+    Any other exception is a bug and passes through unchanged, so that a worker can
+    tell "bad file: fail permanently" from "bug: alert".  A small class rather than a
+    generator-based context manager: it wraps every image read.
     """
 
     __slots__ = ("path",)
@@ -101,11 +158,10 @@ class funnel:
         return None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None or isinstance(exc, IrpatrolError) or not isinstance(exc, Exception):
-            return  # nothing raised, already ours, or not ours to translate (KeyboardInterrupt ...)
+        if exc is None or not is_damage(exc):
+            return  # nothing raised, already ours, a bug, or not ours to translate (KeyboardInterrupt ...)
         if isinstance(exc, MemoryError):
             raise CorruptFileError(self.path, "structure asks for more memory than is available") from exc
-        # the single funnel: any parse accident means a damaged file
         raise CorruptFileError(self.path, f"damaged data ({type(exc).__name__}: {exc})") from exc
 
 

@@ -210,7 +210,7 @@ def _npy_header(
         )
     try:
         dtype = np.dtype(descr)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, SyntaxError) as exc:  # numpy parses a damaged descr with ast
         raise CorruptFileError(path, f"NPY dtype {descr!r} is not valid", offset=start) from exc
     return dtype, shape, fortran, start + hlen
 

@@ -159,7 +159,9 @@ def _frame_for(
 
     if not isinstance(page, tifffile.TiffPage):
         raise UnsupportedFormatError(path, f"TIFF page {index} is not a plain image page")
-    width, height = int(page.imagewidth), int(page.imagelength)
+    width, height = page.imagewidth, page.imagelength
+    if not (isinstance(width, int) and isinstance(height, int)):  # a damaged tag holds a tuple or text
+        raise CorruptFileError(path, f"TIFF page {index} size tags are not integers: {width!r} x {height!r}")
     check_dimensions(path, width, height, what=f"TIFF page {index}")
     shape = tuple(page.shape)
     if shape != (height, width) or page.samplesperpixel != 1:
@@ -198,7 +200,7 @@ def _frame_for(
         arr = page.asarray()
         if arr.shape != (height, width):
             msg = f"decoded TIFF page {index} is {arr.shape}, header says {(height, width)}"
-            raise ValueError(msg)
+            raise CorruptFileError(path, msg)
         if gain == 1.0 and off == 0.0:
             return np.asarray(arr, dtype=np.float32)
         return (arr.astype(np.float64) * gain + off).astype(np.float32)
