@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from irpatrol.diagnosis.grading import Grade, Reading, grade
+from irpatrol.pipeline.texts import finding_texts
 from irpatrol.diagnosis.rulepack import BUILTIN_PACKS, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError, RulePackError
 
@@ -107,7 +108,7 @@ def test_minimal_user_pack(tmp_path: Path) -> None:
         "P",
         "§3",
     )
-    assert f.recommendation_en == "act now"
+    assert finding_texts(f, "en")["recommendation"] == "act now"
 
 
 # Each case: text replacement applied to MINIMAL, expected line, field and message fragment.

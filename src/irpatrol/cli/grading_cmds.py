@@ -16,6 +16,7 @@ import click
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.options import json_option, rules_option, setting_or
 from irpatrol.diagnosis.grading import Finding, Reading, grade, list_parts, load_rule_pack
+from irpatrol.pipeline.texts import bilingual_texts, finding_texts
 from irpatrol.diagnosis.rulepack import Part, RulePack
 
 F = Callable[..., Any]
@@ -38,6 +39,7 @@ def _num(value: float | None, unit: str) -> str:
 def format_finding(finding: Finding, *, lang: str) -> str:
     """A finding as a few readable lines."""
     zh = lang == "zh"
+    texts = finding_texts(finding, "zh" if zh else "en")
     label = finding.grade.label_zh if zh else finding.grade.label_en
     if finding.tentative:
         label += "（暂定）" if zh else " (tentative)"
@@ -61,10 +63,9 @@ def format_finding(finding: Finding, *, lang: str) -> str:
         f"  rule      {finding.rule_id} ({finding.method}, verification {finding.verification})",
         f"  flags     {', '.join(finding.flags) or '-'}",
         "",
-        finding.explanation_zh if zh else finding.explanation_en,
+        texts["explanation"],
         "",
-        ("处理建议：" if zh else "Recommendation: ")
-        + (finding.recommendation_zh if zh else finding.recommendation_en),
+        ("处理建议：" if zh else "Recommendation: ") + texts["recommendation"],
     ]
     return "\n".join(lines)
 
@@ -114,7 +115,7 @@ def grade_cmd(
     )
     finding = grade(reading, pack=pack, load_exponent=load_exponent, load_correction=load_correction)
     if as_json:
-        _echo_json(finding.to_dict())
+        _echo_json({**finding.to_dict(), **bilingual_texts(finding.to_dict())})
     else:
         click.echo(format_finding(finding, lang=lang))
 

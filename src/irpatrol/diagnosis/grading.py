@@ -16,6 +16,12 @@ Preconditions are evaluated first and reported as ``flags``:
   hot-spot temperature becomes T0 + corrected rise; δ is unchanged by construction;
 * environment (wind m/s, relative humidity %, rain) outside the pack's limits.
 
+A :class:`Finding` holds facts only: the numbers, the deciding rule, the flags and a tuple of
+:class:`Note` (a code plus its parameters: why the decision was made, which precondition
+applied).  The bilingual explanation and recommendation are rendered from those facts where
+they are shown (:mod:`irpatrol.pipeline.texts`), so a stored finding can be explained later,
+in any language, by a newer version.
+
 Example:
     >>> from irpatrol.diagnosis.grading import Reading, grade, load_rule_pack
     >>> f = grade(Reading(part="connector", t1_c=95.0, t2_c=40.0, t0_c=30.0, load_ratio=0.8),
@@ -27,31 +33,28 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from irpatrol.diagnosis.rulepack import (
-    OPERATORS,
-    QUANTITIES,
-    VERIFICATION_MARKS,
     Criterion,
     Grade,
     Part,
     RulePack,
+    Text,
     list_parts,
     load_rule_pack,
 )
 from irpatrol.errors import ParameterError
 
-__all__ = ["Finding", "Grade", "Reading", "grade", "list_parts", "load_rule_pack"]
+__all__ = ["Finding", "Grade", "Note", "Reading", "grade", "list_parts", "load_rule_pack"]
 
 ABSOLUTE_ZERO_C = -273.15
 """0 K in °C."""
 
-_ENV_LABELS = {
-    "wind_m_s": ("风速", "wind", "m/s"),
-    "humidity_pct": ("相对湿度", "humidity", "%"),
-    "raining": ("降雨", "rain", ""),
-}
+NoteValue = float | int | str | bool | None
+"""A note parameter: a number (°C, K, %, a ratio), a rule id, a clause, a verification mark."""
 
 
 def _check_float(name: str, value: object, *, minimum: float | None = None,
@@ -108,6 +111,11 @@ class Finding:
     T1 − T0 in K, ``delta_pct`` = δ in %.  When load correction was applied, ``load_factor`` is
     (I_rated / I)^n and the ``*_rated`` fields hold the corrected values used for grading.
     ``level`` is the pack's defect class (``None`` when normal) and ``priority`` its NETA priority.
+
+    ``notes`` are the structured reasons (decision first, then one per precondition flag);
+    ``part_id``/``part_name``, ``level_name``, ``action`` and ``advice`` are the pack's own
+    labels, copied so that texts can be rendered from a stored finding without the pack.
+    Render texts with :func:`irpatrol.pipeline.texts.finding_texts`.
     """
 
     grade: Grade
@@ -133,55 +141,96 @@ class Finding:
     tentative: bool
     verification: str
     clause: str
-    explanation_zh: str
-    explanation_en: str
-    recommendation_zh: str
-    recommendation_en: str
+    notes: tuple[Note, ...] = ()
+    part_id: str = ""
+    part_name: Text | None = None
+    level_name: Text | None = None
+    action: Text | None = None
+    advice: Text | None = None
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict: ``grade`` as its lower-case name, plus ``grade_value`` and labels."""
-        out: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready facts: ``grade`` as its lower-case name, plus ``grade_value`` and labels.
+
+        Texts are not included (see :mod:`irpatrol.pipeline.texts`); :meth:`from_dict`
+        reads this back.
+        """
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out["grade"] = self.grade.name.lower()
         out["grade_value"] = int(self.grade)
         out["grade_label_zh"] = self.grade.label_zh
         out["grade_label_en"] = self.grade.label_en
         out["flags"] = list(self.flags)
+        out["notes"] = [n.to_dict() for n in self.notes]
+        for name in ("part_name", "level_name", "action", "advice"):
+            text = getattr(self, name)
+            out[name] = {"zh": text.zh, "en": text.en} if text is not None else None
         return out
+
+    @classmethod
+    def from_dict(cls, facts: Mapping[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_dict` output (e.g. read back from JSON).
+
+        Unknown keys (texts rendered into the same dict, newer fields) are ignored.
+        Raises :class:`ParameterError` when a required fact is missing or malformed.
+        """
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in facts.items() if k in names}
+        try:
+            kwargs["grade"] = Grade(int(facts["grade_value"]))
+            kwargs["flags"] = tuple(facts.get("flags", ()))
+            kwargs["notes"] = tuple(Note.from_dict(n) for n in facts.get("notes", ()))
+            for name in ("part_name", "level_name", "action", "advice"):
+                text = facts.get(name)
+                kwargs[name] = Text(zh=str(text["zh"]), en=str(text["en"])) if text else None
+            return cls(**kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParameterError(
+                "facts", type(exc).__name__, f"the facts of a Finding.to_dict() ({exc})"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class Note:
+    """One structured reason behind a finding: a ``code`` and its parameters.
+
+    ``params`` are (name, value) pairs: numbers in the units their names say (``rise_k`` K,
+    ``load_pct`` and ``limit_pct`` % of rated load, ``delta_pct`` %), rule ids, clauses and
+    verification marks.  See :data:`irpatrol.pipeline.texts.TEMPLATES` for every code.
+    """
+
+    code: str
+    params: tuple[tuple[str, NoteValue], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **params: NoteValue) -> Note:
+        """A note with keyword parameters."""
+        return cls(code, tuple(params.items()))
+
+    def param(self, name: str) -> NoteValue:
+        """The value of parameter ``name`` (``None`` when absent)."""
+        return dict(self.params).get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"code": ..., "params": {...}}``, JSON-ready."""
+        return {"code": self.code, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Note:
+        """Read back :meth:`to_dict` output."""
+        return cls(str(data["code"]), tuple(dict(data.get("params") or {}).items()))
 
 
 class _Notes:
-    """Flags plus the bilingual sentences that explain them."""
+    """Flags in order, each with the note that explains it (the first note for a flag wins)."""
 
     def __init__(self) -> None:
         self.flags: list[str] = []
-        self.zh: list[str] = []
-        self.en: list[str] = []
+        self.notes: list[Note] = []
 
-    def add(self, flag: str, zh: str, en: str) -> None:
+    def add(self, flag: str, code: str | None = None, **params: NoteValue) -> None:
         if flag not in self.flags:
             self.flags.append(flag)
-            self.zh.append(zh)
-            self.en.append(en)
-
-
-def _k(x: float) -> str:
-    return f"{x:.1f} K"
-
-
-def _c(x: float) -> str:
-    return f"{x:.1f} °C"
-
-
-def _mark(mark: str) -> tuple[str, str]:
-    zh, en = VERIFICATION_MARKS[mark]
-    return f"核实标记 {mark}：{zh}", f"verification {mark}: {en}"
-
-
-def _quantity_text(c: Criterion, value: float, *, corrected: bool) -> str:
-    symbol, unit, _ = QUANTITIES[c.quantity]
-    if corrected and c.quantity != "delta_pct":
-        symbol += "(rated)"
-    return f"{symbol} {value:.1f} {unit} {OPERATORS[c.op][0]} {c.value:g} {unit}"
+            self.notes.append(Note.of(code or flag, **params))
 
 
 def _decide(part: Part, pack: RulePack, values: dict[str, float | None], *,
@@ -217,61 +266,44 @@ def grade(
 
     needs = {c.quantity for c in part.criteria}
     if t2 is None and needs & {"delta_t_k", "delta_pct"}:
-        n.add("no-reference-t2", "未给出正常对应点温度 T2：温差和相对温差判据未评估。",
-              "No normal reference point T2: the ΔT and δ criteria were not evaluated.")  # fmt: skip
+        n.add("no-reference-t2")
     if t0 is None and needs & {"rise_k", "delta_pct"}:
-        n.add("no-ambient-t0", "未给出环境参照体温度 T0：温升和相对温差判据未评估。",
-              "No ambient reference T0: the rise and δ criteria were not evaluated.")  # fmt: skip
+        n.add("no-ambient-t0")
     if rise is not None and rise <= 0:
-        n.add("non-positive-rise", f"热点温升 {_k(rise)} 不为正，相对温差无定义。",
-              f"Hot-spot rise {_k(rise)} is not positive; δ is undefined.")  # fmt: skip
+        n.add("non-positive-rise", rise_k=rise)
 
     # load (current-heating only: voltage-heating losses do not depend on load)
     min_load = pre.min_load_ratio if pre.min_load_ratio and pre.min_load_ratio.applies(part.heating) else None
     low_load = False
+    retest_pct = min_load.value * 100 if min_load is not None else None  # % of rated load
     if part.heating == "current":
         if ratio is None:
             low_load = min_load is not None
-            n.add("load-unknown", "未给出负荷率，无法核对检测负荷条件。",
-                  "Load not given: the load condition could not be checked.")  # fmt: skip
+            n.add("load-unknown")
         elif min_load is not None and ratio < min_load.value:
             low_load = tentative = True
-            lim = f"{min_load.value * 100:g} %"
-            mark_zh, mark_en = _mark(min_load.verification)
-            n.add("low-load-tentative",
-                  f"负荷率 {ratio * 100:.0f} % 低于额定负荷的 {lim}"
-                  f"（{min_load.clause}；{mark_zh}）：评级为暂定。",
-                  f"Load {ratio * 100:.0f} % of rated is below {lim} ({min_load.clause}; {mark_en}): "
-                  "the grade is tentative.")  # fmt: skip
-            n.add("retest-at-higher-load", "应在较高负荷下复测。", "Retest at a higher load.")
+            n.add("low-load-tentative", load_pct=ratio * 100, limit_pct=retest_pct,
+                  clause=min_load.clause, mark=min_load.verification)  # fmt: skip
+            n.add("retest-at-higher-load", limit_pct=retest_pct)
 
     factor = None
     if load_correction:
         lc = pre.load_correction
         if part.heating != "current":
-            n.add("load-correction-not-applicable", "电压致热型设备不做负荷校正。",
-                  "Load correction does not apply to voltage-heating equipment.")  # fmt: skip
+            n.add("load-correction-not-applicable")
         elif ratio is None:
-            n.add("load-correction-skipped", "未给出负荷率，未做负荷校正。",
-                  "Load correction skipped: the load is not known.")  # fmt: skip
+            n.add("load-correction-skipped", "load-correction-skipped-no-load")
         elif ratio <= 0 or (lc is not None and ratio < lc.value):
-            lim = f"{lc.value * 100:g} %" if lc is not None else "0 %"
-            n.add("load-correction-skipped", f"负荷率低于 {lim}，外推不可靠，未做负荷校正。",
-                  f"Load correction skipped: load below {lim}, "
-                  "the extrapolation is not reliable.")  # fmt: skip
+            lim = lc.value * 100 if lc is not None else 0.0
+            n.add("load-correction-skipped", "load-correction-skipped-low-load", limit_pct=lim)
         else:
             factor = (1.0 / ratio) ** load_exponent
-            n.add("load-corrected",
-                  f"已按 ΔT·(I额定/I)^n 校正到额定负荷：负荷率 {ratio * 100:.0f} %，n = {load_exponent:g}，"
-                  f"系数 {factor:.2f}。",
-                  f"Corrected to rated load with ΔT·(I_rated/I)^n: load {ratio * 100:.0f} %, "
-                  f"n = {load_exponent:g}, factor {factor:.2f}.")  # fmt: skip
+            n.add("load-corrected", load_pct=ratio * 100, exponent=load_exponent, factor=factor)
     dt_rated = dt * factor if factor is not None and dt is not None else None
     rise_rated = rise * factor if factor is not None and rise is not None else None
     t1_rated = t0 + rise_rated if t0 is not None and rise_rated is not None else None
     if factor is not None and t0 is None:
-        n.add("hot-spot-not-corrected", "缺少 T0，热点温度未做负荷校正。",
-              "Without T0 the hot-spot temperature could not be load-corrected.")  # fmt: skip
+        n.add("hot-spot-not-corrected")
 
     # δ needs a sufficient hot-spot rise (current-heating)
     mr = pre.min_rise_for_delta_k
@@ -282,11 +314,8 @@ def grade(
     if small_rise:
         assert mr is not None
         assert rise is not None
-        mark_zh, mark_en = _mark(mr.verification)
-        n.add(f"rise-below-{mr.value:g}K-no-delta",
-              f"热点温升 {_k(rise)} 小于 {mr.value:g} K，不按相对温差判断（{mr.clause}；{mark_zh}）。",
-              f"Hot-spot rise {_k(rise)} is below {mr.value:g} K, so δ is not used for grading "
-              f"({mr.clause}; {mark_en}).")  # fmt: skip
+        n.add(f"rise-below-{mr.value:g}K-no-delta", "rise-below-min-no-delta",
+              rise_k=rise, limit_k=mr.value, clause=mr.clause, mark=mr.verification)  # fmt: skip
 
     values: dict[str, float | None] = {
         "hot_c": t1_rated if t1_rated is not None else t1,
@@ -300,16 +329,14 @@ def grade(
     method = deciding.method if deciding is not None else "none"
     clause = deciding.clause if deciding is not None else part.clause
     verification = deciding.verification if deciding is not None else part.verification
-    decision_zh = decision_en = ""
+    decision: Note | None = None
     if deciding is not None and level is not None:
         v = values[deciding.quantity]
         assert v is not None
-        mark_zh, mark_en = _mark(deciding.verification)
-        reached = _quantity_text(deciding, v, corrected=factor is not None)
-        decision_zh = (f"判定依据 {pack.name} 规则 {deciding.id}：{reached}"
-                       f"（{deciding.clause}；{mark_zh}）→ {level.name.zh}。")  # fmt: skip
-        decision_en = (f"Decided by {pack.name} rule {deciding.id}: {reached} "
-                       f"({deciding.clause}; {mark_en}) → {level.name.en}.")  # fmt: skip
+        decision = Note.of("decided-by-rule", rule_id=deciding.id, quantity=deciding.quantity,
+                           op=deciding.op, threshold=deciding.value, value=v,
+                           corrected=factor is not None, clause=deciding.clause,
+                           mark=deciding.verification)  # fmt: skip
 
     # low (or unknown) load, small rise but large δ → tentative 一般缺陷 and retest (DL/T 664)
     if small_rise and low_load and delta is not None and mr is not None:
@@ -317,20 +344,13 @@ def grade(
         general = next((lvl for lvl in pack.levels if lvl.grade == Grade.GENERAL), None)
         if would and general is not None:
             tentative = True
-            n.add("small-rise-large-delta",
-                  f"温升小但相对温差大（δ {delta:.1f} % 达到 {would[0].describe()}）且负荷偏低或未知。",
-                  f"Small rise but large δ ({delta:.1f} % reaches {would[0].describe()}) at low or "
-                  "unknown load.")  # fmt: skip
-            n.add("retest-at-higher-load", "应在较高负荷下复测。", "Retest at a higher load.")
+            c = would[0]
+            n.add("small-rise-large-delta", delta_pct=delta, quantity=c.quantity, op=c.op, threshold=c.value)
+            n.add("retest-at-higher-load", limit_pct=retest_pct)
             if level is None or pack.rank(level.id) < pack.rank(general.id):
                 level, rule_id, method = general, f"{part.id}.tentative-{general.id}", "relative-difference"
                 clause, verification = mr.clause, mr.verification
-                mark_zh, mark_en = _mark(verification)
-                decision_zh = (f"判定依据 {pack.name} 规则 {rule_id}：低负荷下温升小、相对温差大，"
-                               f"暂定为{general.name.zh}并提高负荷复测（{clause}；{mark_zh}）。")  # fmt: skip
-                decision_en = (f"Decided by {pack.name} rule {rule_id}: small rise and large δ at low "
-                               f"load → tentatively {general.name.en}, retest at higher load "
-                               f"({clause}; {mark_en}).")  # fmt: skip
+                decision = Note.of("decided-tentative", rule_id=rule_id, clause=clause, mark=verification)
 
     for env in pre.environment:
         observed = getattr(reading, env.quantity)
@@ -338,56 +358,13 @@ def grade(
         if not exceeded:
             continue
         tentative = tentative or env.tentative
-        label_zh, label_en, unit = _ENV_LABELS[env.quantity]
-        what_zh = label_zh if env.max is None else f"{label_zh} {observed:g} {unit} > {env.max:g} {unit}"
-        what_en = label_en if env.max is None else f"{label_en} {observed:g} {unit} > {env.max:g} {unit}"
-        suffix_zh = "，评级为暂定" if env.tentative else ""
-        suffix_en = "; the grade is tentative" if env.tentative else ""
-        n.add(env.flag, f"检测环境不符合要求：{what_zh}（{env.clause}）{suffix_zh}。",
-              f"Measuring conditions outside limits: {what_en} ({env.clause}){suffix_en}.")  # fmt: skip
+        n.add(env.flag, "environment-outside-limits", quantity=env.quantity, observed=observed,
+              max=env.max, clause=env.clause, tentative=env.tentative)  # fmt: skip
 
     grade_ = level.grade if level is not None else Grade.NORMAL
-    name_zh, name_en = f"{part.name.zh}（{part.id}）", f"{part.name.en} ({part.id})"
-    nums_zh, nums_en = [f"T1 = {_c(t1)}"], [f"T1 = {_c(t1)}"]
-    if t2 is not None and dt is not None:
-        nums_zh += [f"T2 = {_c(t2)}", f"温差 ΔT = {_k(dt)}"]
-        nums_en += [f"T2 = {_c(t2)}", f"ΔT = T1 − T2 = {_k(dt)}"]
-    if t0 is not None and rise is not None:
-        nums_zh += [f"T0 = {_c(t0)}", f"温升 = {_k(rise)}"]
-        nums_en += [f"T0 = {_c(t0)}", f"rise = T1 − T0 = {_k(rise)}"]
-    if delta is not None:
-        nums_zh.append(f"相对温差 δ = {delta:.1f} %")
-        nums_en.append(f"δ = (T1 − T2)/(T1 − T0) = {delta:.1f} %")
-    if factor is not None:
-        corr = [f"{s} {x:.1f}" for s, x in (("ΔT", dt_rated), ("T1−T0", rise_rated), ("T1", t1_rated))
-                if x is not None]  # fmt: skip
-        nums_zh.append("校正后 " + ", ".join(corr))
-        nums_en.append("at rated load " + ", ".join(corr))
     if level is None:
-        mark_zh, mark_en = _mark(part.verification)
-        decision_zh = f"未达到任何缺陷判据（{part.clause}；{mark_zh}）→ 正常。"
-        decision_en = f"No threshold of the part is reached ({part.clause}; {mark_en}) → normal."
-    explanation_zh = " ".join([f"{name_zh}：{'，'.join(nums_zh)}。", decision_zh, *n.zh])
-    explanation_en = " ".join([f"{name_en}: {', '.join(nums_en)}.", decision_en, *n.en])
-
-    if level is None:
-        rec_zh, rec_en = ["无需处理，按周期检测。"], ["No action; continue routine inspection."]
-    else:
-        action = level.action_for(part.heating)
-        rec_zh, rec_en = [action.zh], [action.en]
-        if part.advice is not None:
-            rec_zh.append(f"建议：{part.advice.zh}。")
-            rec_en.append(f"Advice: {part.advice.en}.")
-    if "retest-at-higher-load" in n.flags:
-        lim = f"{min_load.value * 100:g} %" if min_load is not None else "peak"
-        rec_zh.append(f"在不低于 {lim} 额定负荷（最好高峰负荷）下复测后确定缺陷等级。")
-        rec_en.append(
-            f"Retest at no less than {lim} of rated load (peak load preferred) to confirm the grade."
-        )
-    if any(env.tentative and env.flag in n.flags for env in pre.environment):
-        rec_zh.append("在符合要求的环境条件下复测。")
-        rec_en.append("Repeat the measurement in acceptable weather.")
-
+        decision = Note.of("no-threshold-reached", clause=part.clause, mark=part.verification)
+    assert decision is not None
     return Finding(
         grade=grade_,
         rule_pack=pack.name,
@@ -412,8 +389,10 @@ def grade(
         tentative=tentative,
         verification=verification,
         clause=clause,
-        explanation_zh=explanation_zh,
-        explanation_en=explanation_en,
-        recommendation_zh="".join(rec_zh),
-        recommendation_en=" ".join(rec_en),
+        notes=(decision, *n.notes),
+        part_id=part.id,
+        part_name=part.name,
+        level_name=level.name if level is not None else None,
+        action=level.action_for(part.heating) if level is not None else None,
+        advice=part.advice if level is not None else None,
     )
