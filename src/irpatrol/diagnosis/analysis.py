@@ -132,20 +132,30 @@ def _as_arrays(
     return t, v & np.isfinite(t)
 
 
-def _grade(
-    pack: RulePack | None,
-    *,
-    part: str,
-    comparison: Comparison,
-    load_ratio: float | None,
-    load_exponent: float,
-) -> Finding | None:
-    if pack is None:
+@dataclass(frozen=True, kw_only=True)
+class _GradeContext:
+    """What grading needs besides the comparison: the pack and the capture conditions."""
+
+    pack: RulePack | None
+    load_ratio: float | None
+    load_exponent: float
+    wind_m_s: float | None = None
+    humidity_pct: float | None = None
+
+
+def _grade(ctx: _GradeContext, *, part: str, comparison: Comparison) -> Finding | None:
+    if ctx.pack is None:
         return None
     reading = Reading(
-        part=part, t1_c=comparison.t1_c, t2_c=comparison.t2_c, t0_c=comparison.t0_c, load_ratio=load_ratio
+        part=part,
+        t1_c=comparison.t1_c,
+        t2_c=comparison.t2_c,
+        t0_c=comparison.t0_c,
+        load_ratio=ctx.load_ratio,
+        wind_m_s=ctx.wind_m_s,
+        humidity_pct=ctx.humidity_pct,
     )
-    return grade(reading, pack=pack, load_exponent=load_exponent)
+    return grade(reading, pack=ctx.pack, load_exponent=ctx.load_exponent)
 
 
 def _assess_point(
@@ -154,11 +164,9 @@ def _assess_point(
     v: npt.NDArray[np.bool_],
     *,
     reference: Thermogram | None,
-    pack: RulePack | None,
+    ctx: _GradeContext,
     ambient_c: float | None,
     background_c: float,
-    load_ratio: float | None,
-    load_exponent: float,
 ) -> tuple[list[RegionResult], Assessment]:
     flags: list[str] = []
     alignment: Alignment | None = None
@@ -217,9 +225,7 @@ def _assess_point(
         ambient_c=given_ambient,
         background_c=background_c,
     )
-    finding = _grade(
-        pack, part=point.part, comparison=comparison, load_ratio=load_ratio, load_exponent=load_exponent
-    )
+    finding = _grade(ctx, part=point.part, comparison=comparison)
     return all_regions, assessment(comparison, finding, tuple(flags))
 
 
@@ -233,6 +239,8 @@ def analyze_frame(
     ambient_c: float | None = None,
     load_ratio: float | None = None,
     load_exponent: float = 2.0,
+    wind_m_s: float | None = None,
+    humidity_pct: float | None = None,
     default_part: str = "connector",
     graded_spots: int = 3,
     min_excess_k: float = 2.0,
@@ -255,6 +263,11 @@ def analyze_frame(
         Ambient temperature (°C) used where a point has no ambient region or value.
     load_ratio : float, optional
         Present load / rated load, passed to grading.
+    load_exponent : float
+        n in ΔT·(I_rated/I)^n, passed to grading (default 2).
+    wind_m_s, humidity_pct : float, optional
+        Wind speed (m/s) and relative humidity (%) at capture, checked against the
+        pack's environment limits where it has them.
     default_part : str
         Rule-pack part id for unconfigured hot spots (default ``"connector"``).
     graded_spots : int
@@ -269,6 +282,13 @@ def analyze_frame(
     regions: list[RegionResult] = []
     assessments: list[Assessment] = []
     refs = references or {}
+    ctx = _GradeContext(
+        pack=pack,
+        load_ratio=load_ratio,
+        load_exponent=load_exponent,
+        wind_m_s=wind_m_s,
+        humidity_pct=humidity_pct,
+    )
     for point in points:
         ref = refs.get(point.reference_image) if point.reference_image else None
         rr, assessment = _assess_point(
@@ -276,24 +296,16 @@ def analyze_frame(
             t,
             v,
             reference=ref,
-            pack=pack,
+            ctx=ctx,
             ambient_c=ambient_c,
             background_c=hs.background_c,
-            load_ratio=load_ratio,
-            load_exponent=load_exponent,
         )
         regions.extend(rr)
         assessments.append(assessment)
     if not points:
         for spot in hs.spots[:graded_spots]:
             comparison = auto_reference(spot, hs.spots, background_c=hs.background_c, ambient_c=ambient_c)
-            finding = _grade(
-                pack,
-                part=default_part,
-                comparison=comparison,
-                load_ratio=load_ratio,
-                load_exponent=load_exponent,
-            )
+            finding = _grade(ctx, part=default_part, comparison=comparison)
             assessments.append(
                 Assessment(
                     subject=f"spot {spot.rank}",
