@@ -140,6 +140,11 @@ class CsvReader:
 
         def temps() -> npt.NDArray[np.float32]:
             out = np.empty((height, width), dtype=np.float32)
+            with np.errstate(over="ignore"):  # a cell beyond float32 becomes ±inf, masked invalid
+                _fill(out)
+            return out
+
+        def _fill(out: npt.NDArray[np.float32]) -> None:
             for r, (line_no, line) in enumerate(rows):
                 cells = _cells(line, delim, trailing=trailing)
                 if len(cells) != width:
@@ -154,7 +159,6 @@ class CsvReader:
                             path, f"CSV line {line_no}, column {c + 1}: {cell[:40]!r} is not a number"
                         )
                     out[r, c] = _to_float(cell, decimal_comma)
-            return out
 
         info = FrameInfo(
             width=width,
@@ -260,9 +264,9 @@ class NpyReader:
 
         def loader(i: int) -> npt.NDArray[np.float32]:
             flat = np.frombuffer(data, dtype=dtype, count=width * height, offset=offset + i * frame_bytes)
-            if fortran:
-                return flat.reshape((height, width), order="F").astype(np.float32)
-            return flat.reshape(height, width).astype(np.float32)
+            frame = flat.reshape((height, width), order="F" if fortran else "C")
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: ±inf, masked invalid
+                return frame.astype(np.float32)
 
         info = FrameInfo(width=width, height=height, raw_encoding=None, extra={"npy_dtype": dtype.str})
 

@@ -201,9 +201,10 @@ def _frame_for(
         if arr.shape != (height, width):
             msg = f"decoded TIFF page {index} is {arr.shape}, header says {(height, width)}"
             raise CorruptFileError(path, msg)
-        if gain == 1.0 and off == 0.0:
-            return np.asarray(arr, dtype=np.float32)
-        return (arr.astype(np.float64) * gain + off).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: ±inf, masked invalid
+            if gain == 1.0 and off == 0.0:
+                return np.asarray(arr, dtype=np.float32)
+            return (arr.astype(np.float64) * gain + off).astype(np.float32)
 
     info = FrameInfo(
         width=width,
