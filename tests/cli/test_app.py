@@ -1,7 +1,10 @@
-"""The one place errors become messages: library errors, bugs, and bugs inside a batch."""
+"""The one place errors become messages: library errors, bugs, bugs inside a batch, closed pipes."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +50,41 @@ def test_a_bug_in_one_file_of_a_batch_is_listed_and_the_batch_goes_on(
     assert r.exit_code == ExitStatus.PARTIAL
     assert "flir_ax8.jpg: internal error, please report it: ZeroDivisionError: simulated bug" in r.stderr
     assert (tmp_path / "flir_t640_fuses.npy").exists()
+
+
+_FLOOD = """
+import click
+from irpatrol.cli.app import handle_errors
+
+@click.command()
+@handle_errors
+def flood() -> None:
+    for i in range(200_000):
+        click.echo(f"line {i} " + "x" * 60)
+
+flood()
+"""
+
+
+def test_a_closed_stdout_pipe_ends_quietly() -> None:
+    """``irpatrol analyze DIR | head``: no 'internal error', no BrokenPipeError at exit."""
+    proc = subprocess.Popen([sys.executable, "-c", _FLOOD], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `head -1` does
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == ExitStatus.ERROR
+    assert first.startswith(b"line 0 ")
+    assert err == ""
+
+
+@pytest.mark.samples
+def test_analyze_json_names_the_default_rule_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IRPATROL_RULES", raising=False)
+    r = CliRunner().invoke(cli, ["analyze", str(DEMO / "flir_e40.jpg"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["rule_pack"] == "dlt664-2016"
+    assert doc["rule_pack_version"]

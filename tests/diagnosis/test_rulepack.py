@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from irpatrol.diagnosis.grading import Grade, Reading, grade
-from irpatrol.pipeline.texts import finding_texts
 from irpatrol.diagnosis.rulepack import BUILTIN_PACKS, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError, RulePackError
+from irpatrol.pipeline.texts import finding_texts
 
 MINIMAL = """\
 schema_version: 1

@@ -28,7 +28,7 @@ from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats.base import read_source
 
 if TYPE_CHECKING:
-    from irpatrol.thermal.radiometry import Thermogram
+    from irpatrol.pipeline import Conditions, Inspection
 
 COMPARISON_COLUMNS = (
     "t1_c",
@@ -62,54 +62,51 @@ def _annotate_target(annotate: str | None, image: Path, many: bool) -> Path | No
     return target
 
 
+def write_annotated(target: Path, inspection: Inspection) -> None:
+    """Write the annotated PNG of an inspection, translating OS errors."""
+    # imported here, not at module level: Pillow is not needed by every command
+    from irpatrol.report.annotate import annotate_png
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(annotate_png(inspection.thermogram, inspection.analysis))
+    except OSError as exc:
+        raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
+
+
 def analyze_file(
     path: Path,
     *,
     points: PointsFile | None,
     points_dir: Path | None,
     pack: RulePack,
-    ambient_c: float | None,
-    load_ratio: float | None,
+    conditions: Conditions | None = None,
     annotate: str | None,
     many: bool,
     inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
 ) -> dict[str, Any]:
-    # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
-    from irpatrol.diagnosis.analysis import analyze_frame
-    from irpatrol.report.annotate import annotate_png
+    """One image's JSON for ``analyze``: :func:`~irpatrol.pipeline.inspect_image`, then the PNG.
 
-    with inputs.open(path) as tf:
-        thermogram = tf.first_frame().thermogram()
-    selected = points.for_image(path.name) if points is not None else ()
-    references: dict[str, Thermogram] = {}
-    for p in selected:
-        if p.reference_image and p.reference_image not in references:
-            ref_path = Path(p.reference_image)
-            if not ref_path.is_absolute() and points_dir is not None:
-                ref_path = points_dir / ref_path
-            with inputs.open(ref_path) as rf:
-                references[p.reference_image] = rf.first_frame().thermogram()
-    analysis = analyze_frame(
-        thermogram,
-        points=selected,
-        references=references,
+    A picklable batch job (with :func:`functools.partial`); ``points_dir`` is where a
+    point's relative ``reference_image`` is looked up (the points file's folder).
+    """
+    # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
+    from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_image
+
+    inspection = inspect_image(
+        path,
+        name=str(path),
+        points=points.points if points is not None else (),
         pack=pack,
-        ambient_c=ambient_c,
-        load_ratio=load_ratio,
+        conditions=conditions or Conditions(),
+        reference_loader=ReferenceFolder(points_dir or Path(), inputs.tiff_scale, inputs.tiff_offset_c),
+        tiff_scale=inputs.tiff_scale,
+        tiff_offset_c=inputs.tiff_offset_c,
     )
-    out: dict[str, Any] = {
-        "file": str(path),
-        "width": thermogram.celsius.shape[1],
-        "height": thermogram.celsius.shape[0],
-        **analysis.to_dict(),
-    }
+    out = inspection.to_dict()
     target = _annotate_target(annotate, path, many)
     if target is not None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(annotate_png(thermogram, analysis))
-        except OSError as exc:
-            raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
+        write_annotated(target, inspection)
         out["annotated"] = str(target)
     return out
 
@@ -197,8 +194,11 @@ def analyze(
     tiff_offset_c: float | None,
 ) -> None:
     """Find hot spots, measure configured regions, compare phases and grade defects."""
+    from irpatrol.pipeline import Conditions
+
     if load_ratio is not None and not load_ratio > 0:
         raise ParameterError("--load-ratio", load_ratio, "a ratio > 0")
+    conditions = Conditions(ambient_c=ambient_c, load_ratio=load_ratio)
     pack = load_rule_pack(setting_or(rules, "rules"))
     points = _load_points(points_path)
     files, any_dir = expand_inputs(inputs)
@@ -208,8 +208,7 @@ def analyze(
         points=points,
         points_dir=Path(points_path).parent if points_path else None,
         pack=pack,
-        ambient_c=ambient_c,
-        load_ratio=load_ratio,
+        conditions=conditions,
         annotate=annotate,
         many=many,
         inputs=InputOptions(tiff_scale, tiff_offset_c),
@@ -218,7 +217,8 @@ def analyze(
     ok = [r.data for r in results if r.ok and r.data is not None]
     if as_json:
         doc = {
-            "rule_pack": rules,
+            "rule_pack": pack.name,
+            "rule_pack_version": pack.version,
             "images": ok,
             "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok],
         }
@@ -243,4 +243,4 @@ def register(group: click.Group) -> None:
     group.add_command(analyze)
 
 
-__all__ = ["analyze", "analyze_file", "print_table", "register"]
+__all__ = ["analyze", "analyze_file", "print_table", "register", "write_annotated"]

@@ -8,6 +8,7 @@ a non-zero exit status here, nowhere else.
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -64,18 +65,34 @@ def _debug() -> bool:
         return False
 
 
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``irpatrol analyze DIR | head``): exit quietly, as Unix tools do.
+
+    stdout is pointed at the null device first, so that Python's final flush of the
+    unwritable buffer at exit does not print another error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests, embedding)
+        pass
+    sys.exit(int(ExitStatus.ERROR))
+
+
 def handle_errors(func: F) -> F:
     """Run a command; an error prints one line to stderr and exits non-zero.
 
-    An :class:`IrpatrolError` is the user's problem and says what to fix.  Anything
-    else is a bug: one line asking for a report (``IRPATROL_DEBUG=1`` shows the
-    traceback instead).
+    An :class:`IrpatrolError` is the user's problem and says what to fix.  A closed
+    stdout pipe ends the command quietly.  Anything else is a bug: one line asking for
+    a report (``IRPATROL_DEBUG=1`` shows the traceback instead).
     """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except IrpatrolError as exc:
             click.echo(f"irpatrol: error: {exc}", err=True)
             sys.exit(int(exit_code_for(exc)))

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import click
 
-from irpatrol.cli.analyze_cmd import analyze_file, print_table
+from irpatrol.cli.analyze_cmd import print_table, write_annotated
 from irpatrol.cli.app import ExitStatus, cli, handle_errors
 from irpatrol.cli.read_cmds import print_summary, summarize
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import load_rule_pack
 from irpatrol.errors import FileAccessError, IrpatrolError
-from irpatrol.formats import open_thermal
 from irpatrol.formats.writers import write_temperature_file
 from irpatrol.report.thermal_image import render_png
 from irpatrol.thermal.palettes import auto_range
@@ -50,6 +49,7 @@ def _points_for(image: Path) -> PointsFile | None:
 def demo(output: str | None) -> None:
     """Run the main job on the bundled demo images: read, convert, render, find and grade defects."""
     from irpatrol.config import load_settings  # pydantic-settings: only this command needs it
+    from irpatrol.pipeline import ReferenceFolder, inspect_image  # scipy: only when analysing
 
     settings = load_settings()
     out = Path(output) if output else settings.output_dir
@@ -63,31 +63,31 @@ def demo(output: str | None) -> None:
     failures = 0
     results = []
     for path in files:
-        try:
-            with open_thermal(path) as tf:
-                frame = tf.first_frame()
-                t = frame.thermogram()
+        try:  # one decode per image: the inspection keeps its thermogram for the .npy and PNGs
+            points = _points_for(path)
+            inspection = inspect_image(
+                path,
+                points=points.points if points is not None else (),
+                pack=pack,
+                reference_loader=ReferenceFolder(path.parent),
+            )
+            t = inspection.thermogram
             lo, hi = auto_range(t.celsius, t.valid)
             write_temperature_file(out / f"{path.stem}.npy", t.celsius)
             (out / f"{path.stem}.png").write_bytes(
                 render_png(t.celsius, palette=settings.palette, vmin=lo, vmax=hi, valid=t.valid)
             )
-            result = analyze_file(
-                path,
-                points=_points_for(path),
-                points_dir=path.parent,
-                pack=pack,
-                ambient_c=None,
-                load_ratio=None,
-                annotate=str(out / f"{path.stem}.annotated.png"),
-                many=False,
-            )
+            annotated = out / f"{path.stem}.annotated.png"
+            write_annotated(annotated, inspection)
         except (IrpatrolError, OSError) as exc:
             failures += 1
             click.echo(f"irpatrol: error: {exc}", err=True)
             continue
-        cam = frame.info.camera
-        click.echo(f"[{tf.format_name}, {cam.make} {cam.model}, {frame.info.width}x{frame.info.height}]")
+        cam = inspection.camera
+        click.echo(
+            f"[{inspection.format_name}, {cam.make} {cam.model}, {inspection.width}x{inspection.height}]"
+        )
+        result = {**inspection.to_dict(), "annotated": str(annotated)}
         print_summary({"file": path.name, **summarize(t)})
         print_table(result)
         click.echo("")

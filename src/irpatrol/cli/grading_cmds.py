@@ -16,8 +16,8 @@ import click
 from irpatrol.cli.app import handle_errors
 from irpatrol.cli.options import json_option, rules_option, setting_or
 from irpatrol.diagnosis.grading import Finding, Reading, grade, list_parts, load_rule_pack
-from irpatrol.pipeline.texts import bilingual_texts, finding_texts
 from irpatrol.diagnosis.rulepack import Part, RulePack
+from irpatrol.pipeline.texts import bilingual_texts, finding_texts
 
 F = Callable[..., Any]
 
