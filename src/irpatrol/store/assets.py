@@ -621,7 +621,8 @@ def _csv_row(ctx: _Ctx, row: dict[str, str], line: int, stations: dict[str, _Nod
 # --------------------------------------------------------------------------- apply
 
 
-def _detect(data_text: str, path: str, fmt: str | None) -> str:
+def detect_format(data_text: str, path: str, fmt: str | None = None) -> str:
+    """``csv`` or ``yaml``: ``fmt`` if given, else by ``path``'s suffix, else by the first line."""
     if fmt is not None:
         if fmt not in ("csv", "yaml"):
             raise DataFileError(path, f"unknown format {fmt!r}; expected csv or yaml")
@@ -660,7 +661,7 @@ def import_assets(
     """
     text = _decode(data, path)
     ctx = _Ctx(path, default_rules)
-    kind = _detect(text, path, fmt)
+    kind = detect_format(text, path, fmt)
     tree = _parse_csv(ctx, text) if kind == "csv" else _parse_yaml(ctx, text)
     if not tree:
         raise ctx.fail(None, "station_code" if kind == "csv" else "stations", "the file describes no station")
