@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from irpatrol.config import Settings
 from irpatrol.store.blobs import BlobStore
-from irpatrol.store.db import has_schema, make_engine, session_factory, upgrade
+from irpatrol.store.db import has_schema, make_engine, read_only, session_factory, upgrade
 
 if TYPE_CHECKING:
     from huey import Huey
@@ -38,6 +38,11 @@ class Runtime:
         from irpatrol.server.tasks import build_queue
 
         return build_queue(self)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for lookups only: on SQLite their transactions take no write lock."""
+        return session_factory(read_only(self.engine))
 
     def close(self) -> None:
         """Release database connections."""

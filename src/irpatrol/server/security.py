@@ -32,9 +32,12 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-def db_session(rt: Annotated[Runtime, Depends(runtime)]) -> Any:
-    """A database session for one request; the route commits what it changes."""
-    with rt.sessions() as s:
+def db_session(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Any:
+    """A database session for one request; the route commits what it changes.
+
+    GET and HEAD requests only read: their session takes no write lock on SQLite.
+    """
+    with (rt.read_sessions if request.method in {"GET", "HEAD"} else rt.sessions)() as s:
         yield s
 
 
@@ -45,7 +48,7 @@ def principal(
     """The caller behind the bearer token; 401 when there is none or it is not valid."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         who = resolve_token(s, creds.credentials)
     if who is None:
         raise ApiError(

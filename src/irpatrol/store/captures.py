@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from irpatrol.errors import FormatError, ParameterError
 from irpatrol.store.blobs import BlobStore
+from irpatrol.store.db import READ_ONLY
 from irpatrol.store.models import FIX_QUALITIES, Capture, Execution, PatrolPlan, Point
 
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -102,6 +103,8 @@ def accept_capture(
     (``False``); a different file under the same key is a :class:`ParameterError`.
     Commits the session.
     """
+    if not session.in_transaction():  # the lookups below only read: no write lock on SQLite
+        session.connection(execution_options={READ_ONLY: True})
     if idempotency_key is not None:
         existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
         if existing is not None:
@@ -109,6 +112,10 @@ def accept_capture(
     filename = check_filename(filename)
     fields.check()
     station_id = _station_of(session, fields)
+    # End the reading transaction before the slow part: the file is checked and fsynced outside
+    # any transaction, and only the insert takes SQLite's one write lock (checking and storing
+    # under it serialised all uploads).  The unique key still settles a race at the insert.
+    session.commit()
     check_radiometric(data, filename)
     sha = hashlib.sha256(data).hexdigest()
     blobs.put(data)

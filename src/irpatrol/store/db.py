@@ -34,6 +34,23 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.close()
 
 
+READ_ONLY = "irpatrol_read_only"
+"""Execution option marking a connection's transactions as read-only (see :func:`read_only`)."""
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: on SQLite they take no write lock.
+
+    Writing in such a transaction may fail with "database is locked" under
+    concurrency; use it for lookups only.  No effect on PostgreSQL.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a 30 s busy timeout.
 
@@ -50,8 +67,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # let SQLAlchemy, not pysqlite, decide where transactions begin (BEGIN IMMEDIATE for writes)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # let SQLAlchemy, not pysqlite, decide where transactions begin: BEGIN IMMEDIATE (the write
+        # lock, taken at once so a transaction never fails upgrading to it), but a plain BEGIN for
+        # read-only work (:func:`read_only`), which in WAL mode neither waits for nor blocks anyone
+        event.listen(engine, "begin", _sqlite_begin)
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_tx(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
