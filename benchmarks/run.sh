@@ -4,6 +4,8 @@
 #   benchmarks/run.sh                  # read benchmark, then batch benchmark
 #   benchmarks/run.sh read [ARGS...]   # only bench_read.py (e.g. --check --write)
 #   benchmarks/run.sh batch [ARGS...]  # only bench_batch.py
+#   benchmarks/run.sh server [ARGS...] # bench_server.py: locust against `irpatrol serve` on 127.0.0.1
+#                                      # (PostgreSQL half: a server on 127.0.0.1:55432, see --pg-url)
 # The venv lives in benchmarks/.venv-bench (git-ignored).  flirextractor needs the
 # exiftool program: Debian's libimage-exiftool-perl is installed with apt-get if missing.
 set -euo pipefail
@@ -30,15 +32,24 @@ if [ ! -f "$stamp" ] || [ "$here/requirements.txt" -nt "$stamp" ] || [ "$root/py
     touch "$stamp"
 fi
 
-cd "$root"
 what="${1:-all}"
+if [ "$what" = server ]; then  # the server extra and locust, on top of the readers' venv
+    sstamp="$venv/.installed-server"
+    if [ ! -f "$sstamp" ] || [ "$root/pyproject.toml" -nt "$sstamp" ]; then
+        "$venv/bin/python" -m pip install -q -e "$root[server]" "locust>=2.30"
+        touch "$sstamp"
+    fi
+fi
+
+cd "$root"
 [ $# -gt 0 ] && shift
 case "$what" in
     read) exec "$venv/bin/python" "$here/bench_read.py" "$@" ;;
     batch) exec "$venv/bin/python" "$here/bench_batch.py" "$@" ;;
+    server) exec "$venv/bin/python" "$here/bench_server.py" "$@" ;;
     all)
         "$venv/bin/python" "$here/bench_read.py" "$@"
         "$venv/bin/python" "$here/bench_batch.py"
         ;;
-    *) echo "usage: $0 [read|batch|all] [ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [read|batch|server|all] [ARGS...]" >&2; exit 2 ;;
 esac
