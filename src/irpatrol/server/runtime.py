@@ -45,7 +45,9 @@ class Runtime:
         return session_factory(read_only(self.engine))
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections, the task queue's included (PostgreSQL keeps one open)."""
+        if "queue" in self.__dict__:  # built on first use only
+            self.queue.storage.close()
         self.engine.dispose()
 
 
