@@ -46,6 +46,11 @@ def point_id(client: TestClient, headers: dict[str, str], code: str) -> int:
     return int(page["items"][0]["id"])
 
 
+def send(client: TestClient, headers: dict[str, str], **fields: object) -> Any:
+    """Upload the FLIR fuse-bank demo image with form ``fields`` (typed for the checks)."""
+    return upload(client, headers, FUSES, None, **fields)
+
+
 def _line_of(text: str, needle: str) -> int:
     return next(i for i, ln in enumerate(text.splitlines(), start=1) if needle in ln)
 
@@ -217,11 +222,9 @@ def test_trend_in_time_order(client: TestClient, rt: Runtime, operator: dict[str
     other = point_id(client, operator, "P-L1-CT")
     times = ["2024-06-03T10:00:00+00:00", "2024-06-01T10:00:00+00:00", "2024-06-02T10:00:00+00:00"]
     for i, t in enumerate(times):
-        r = upload(
-            client, operator, FUSES, point_id=pid, taken_at=t, ambient_c=30 + i, load_ratio=0.5 + i / 10
-        )
+        r = send(client, operator, point_id=pid, taken_at=t, ambient_c=30 + i, load_ratio=0.5 + i / 10)
         assert r.status_code == 201, r.text
-    assert upload(client, operator, FUSES, point_id=other).status_code == 201
+    assert send(client, operator, point_id=other).status_code == 201
     drain(rt)
     trend = client.get(f"{API}/points/{pid}/trend", headers=operator).json()
     assert trend["point_id"] == pid

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from irpatrol.server.runtime import Runtime
 from irpatrol.store import sgcc
 from irpatrol.store.exports import COLUMNS
-from tests.server.conftest import FUSES, drain, upload
-from tests.server.test_assets import API, import_demo, point_id
+from tests.server.conftest import drain
+from tests.server.test_assets import API, import_demo, point_id, send
 from tests.server.test_plans import make_plan
 
 SGCC_COLUMNS = (
@@ -43,10 +43,8 @@ def analysed(client: TestClient, rt: Runtime, operator: dict[str, str]) -> dict[
         headers=operator,
     ).json()
     fuse = point_id(client, operator, "P-C3-FUSE")
-    r1 = upload(
-        client, operator, FUSES, point_id=fuse, execution_id=ex["id"], taken_at="2024-06-01T08:00:00Z"
-    )
-    r2 = upload(client, operator, FUSES, point_id=fuse, taken_at="2024-06-02T08:00:00Z")
+    r1 = send(client, operator, point_id=fuse, execution_id=ex["id"], taken_at="2024-06-01T08:00:00Z")
+    r2 = send(client, operator, point_id=fuse, taken_at="2024-06-02T08:00:00Z")
     assert r1.status_code == 201
     assert r2.status_code == 201
     drain(rt)
@@ -194,7 +192,7 @@ def test_formula_like_names_stay_text(client: TestClient, rt: Runtime, operator:
     )
     assert import_file(client, operator, text, "evil.csv").status_code == 200
     pid = point_id(client, operator, "P1")
-    assert upload(client, operator, FUSES, point_id=pid).status_code == 201
+    assert send(client, operator, point_id=pid).status_code == 201
     drain(rt)
     _, rows = _csv(client, operator)
     assert rows[0]["station_name"] == '\'=HYPERLINK("http://x")'

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from irpatrol.server.runtime import Runtime
-from tests.server.conftest import FUSES, drain, upload
-from tests.server.test_assets import API, import_demo, point_id
+from tests.server.conftest import drain
+from tests.server.test_assets import API, import_demo, point_id, send
 
 
 def make_plan(client: TestClient, headers: dict[str, str], codes: list[str], **extra: Any) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def test_execution_with_a_missed_point(
     assert ex["counts"]["missed"] == 3
     fuse, ct = plan["points"][0]["point_id"], plan["points"][2]["point_id"]
     for pid in (fuse, ct):
-        up = upload(client, operator, FUSES, point_id=pid, execution_id=ex["id"], ambient_c=25)
+        up = send(client, operator, point_id=pid, execution_id=ex["id"], ambient_c=25)
         assert up.status_code == 201, up.text
     pending = client.get(f"{API}/executions/{ex['id']}", headers=viewer).json()
     assert pending["counts"]["pending"] == 2

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from irpatrol.errors import DataFileError
@@ -42,6 +43,7 @@ _IMPORT_SCHEMA = {
         },
     },
     "responses": {
+        "409": {"description": "A concurrent import created the same codes; retrying succeeds"},
         "415": {"description": "Not multipart/form-data"},
         "422": {
             "description": "The file is malformed: `error.code` is `bad_data_file` and `error` also holds "
@@ -110,6 +112,10 @@ async def import_asset_file(request: Request, rt: RT, who: AssetEditor) -> Any:
     except DataFileError as exc:
         body = error_body("bad_data_file", str(exc), file=exc.path, line=exc.line, field=exc.field)
         return JSONResponse(body, status_code=422)
+    except IntegrityError:
+        raise ApiError(
+            409, "conflict", "another import changed the same assets at the same time; retry"
+        ) from None
     detected = detect_format(data[:4096].decode("utf-8", "replace"), filename, fmt)
     return ImportResult.model_validate({"format": detected, **counts})
 
