@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as DBDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from irpatrol.errors import (
@@ -108,6 +109,14 @@ def install_error_handlers(app: FastAPI) -> None:
             loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "header"))
             parts.append(f"{loc or 'request'}: {e.get('msg', 'invalid')}")
         return error_response(422, "invalid", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBDataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # a number (an id, a filter) beyond what the database stores: SQLite's driver raises
+        # OverflowError past 64 bits, PostgreSQL a DataError; the client's input, not a bug
+        log.warning("out-of-range value on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(422, "invalid", "a number in the request is out of the range the server stores")
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
