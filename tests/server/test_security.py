@@ -683,3 +683,19 @@ def test_no_default_user_after_a_fresh_start(settings: Settings) -> None:
 def test_load_settings_default_has_no_credentials() -> None:
     fields = set(load_settings().model_dump())
     assert not {f for f in fields if "password" in f or "token" in f or "secret" in f}, fields
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{API}/captures/9223372036854775808",
+        f"{API}/findings/-9223372036854775809",
+        f"{API}/captures?point_id=99999999999999999999",
+        f"{API}/findings?capture_id=9223372036854775808",
+    ],
+)
+def test_ids_beyond_64_bits_are_client_errors(client: TestClient, admin: dict[str, str], url: str) -> None:
+    """Found by schemathesis: SQLite's driver raised OverflowError (a 500) on such ids."""
+    r = client.get(url, headers=admin)
+    assert 400 <= r.status_code < 500, r.text
+    _assert_error(r, r.status_code)
