@@ -113,6 +113,13 @@ def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") ->
 def run_consumer(rt: Runtime, *, workers: int, worker_type: str = "process") -> None:
     """Run a consumer in the foreground until SIGINT/SIGTERM (``irpatrol worker``)."""
     rt.queue.irpatrol_tasks["recover"](True)
+    if worker_type == "process":
+        # Forked workers must not share the parent's pooled database connections (two processes
+        # on one PostgreSQL connection corrupt its protocol state; SQLite forbids it): each child
+        # forgets them without closing them and opens its own.
+        import os
+
+        os.register_at_fork(after_in_child=lambda: rt.engine.dispose(close=False))
     consumer = rt.queue.create_consumer(
         workers=workers,
         worker_type=worker_type,
