@@ -399,7 +399,7 @@ def machine() -> str:
 
 
 def pg_version(url: str) -> str:
-    eng = make_engine(url)
+    eng = make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
     with eng.connect() as conn:
         v = str(conn.execute(text("SHOW server_version")).scalar_one())
     eng.dispose()
