@@ -130,35 +130,21 @@ class Proc:
         self._fh.close()
 
 
-def api_app() -> object:
-    """Zero-argument app factory for extra API processes (``uvicorn --factory --workers N``):
-    the API from the ``IRPATROL_*`` environment, no analysis worker."""
-    from irpatrol.config import load_settings
-    from irpatrol.server.app import create_app
-
-    return create_app(load_settings())
-
-
 def start_server(env: dict[str, str], log: Path, workers: int = 0, processes: int = 1) -> tuple[Proc, str]:
-    """``irpatrol serve`` (one process) or, for ``processes`` > 1, uvicorn's worker processes on one port."""
+    """``irpatrol serve --processes N`` on a free loopback port, once it answers its health check."""
     port = free_port()
-    if processes == 1:
-        args = [
-            _bin("irpatrol"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
-    else:
-        args = [
-            _bin("uvicorn"), "bench_server:api_app", "--factory", "--app-dir", str(HERE),
-            "--workers", str(processes), "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
+    args = [
+        _bin("irpatrol"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--processes",
+        str(processes),
+    ]
     srv = Proc(args, env, log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -420,7 +406,7 @@ def write_benchmarks_md(block: str) -> None:
 
 
 def _procs(n: int) -> str:
-    return "`irpatrol serve`" if n == 1 else f"{n} API processes"
+    return "`irpatrol serve`" if n == 1 else f"`irpatrol serve --processes {n}`"
 
 
 def load_note() -> str:
@@ -443,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--api-processes",
         default="1,2",
-        help="API process counts: 1 is `irpatrol serve`, N > 1 uvicorn --workers N",
+        help="API process counts (irpatrol serve --processes N)",
     )
     ap.add_argument("--write", action="store_true", help="put the table into BENCHMARKS.md")
     args = ap.parse_args(argv)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `irpatrol serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `irpatrol serve` listens on.")
+    processes: int = Field(
+        default=1, ge=1, description="API processes `irpatrol serve` runs on its port (about one per core)."
+    )
     max_upload_mb: float = Field(
         default=64.0, gt=0, description="Largest accepted upload (MiB); larger ones get 413."
     )

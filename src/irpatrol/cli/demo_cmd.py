@@ -45,8 +45,13 @@ def _points_for(image: Path) -> PointsFile | None:
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: settings).")
+@click.option(
+    "--server/--no-server",
+    default=True,
+    help="Also run the images through a real `irpatrol serve` on loopback (needs the server extra).",
+)
 @handle_errors
-def demo(output: str | None) -> None:
+def demo(output: str | None, server: bool) -> None:
     """Run the main job on the bundled demo images: read, convert, render, find and grade defects."""
     from irpatrol.config import load_settings  # pydantic-settings: only this command needs it
     from irpatrol.pipeline import ReferenceFolder, inspect_image  # scipy: only when analysing
@@ -96,4 +101,13 @@ def demo(output: str | None) -> None:
         json.dumps({"rules": pack.name, "images": results}, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     click.echo(f"wrote {out}/: <image>.npy (°C), <image>.png, <image>.annotated.png, analysis.json")
+    if server:
+        try:
+            from irpatrol.cli.demo_server import run_server_demo
+        except ImportError as exc:
+            click.echo(f"(server half skipped: install irpatrol[server] for it; {exc.name} is missing)")
+        else:
+            click.echo("\nThe same images through the intranet server:")
+            summary = run_server_demo(files, out)
+            failures += sum(c["status"] != "analyzed" for c in summary["captures"])
     sys.exit(int(ExitStatus.PARTIAL if failures else ExitStatus.SUCCESS))

@@ -56,7 +56,7 @@ def _bootstrap(data_dir: Path) -> tuple[str, int | None]:
             from irpatrol.store.assets import import_assets
 
             with rt.sessions() as s:
-                import_assets(s, assets.read_bytes(), path=str(assets))
+                import_assets(s, assets.read_bytes(), path=str(assets), default_rules=rt.settings.rules)
                 s.commit()
                 point = s.scalar(select(Point).where(Point.spec.is_not(None)).order_by(Point.id))
                 point_id = point.id if point is not None else None

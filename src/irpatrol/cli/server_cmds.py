@@ -44,25 +44,51 @@ def _runtime(migrate: bool = True, **overrides: Any) -> Runtime:
     "--workers",
     type=click.IntRange(0),
     default=None,
-    help="Analysis worker threads in this process (default IRPATROL_WORKERS, 1; 0 = none).",
+    help="Analysis worker threads in each API process (default IRPATROL_WORKERS, 1; 0 = none).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1),
+    default=None,
+    help="API processes sharing the port (default IRPATROL_PROCESSES, 1); use about one per core.",
 )
 @handle_errors
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, processes: int | None) -> None:
     """Run the intranet server: REST API under /api/v1 and background analysis.
 
     Creates and migrates the database on first start.
     """
+    import os
+
     import uvicorn
 
     from irpatrol.server.app import create_app
 
-    rt = _runtime(host=host, port=port, workers=workers)
+    rt = _runtime(host=host, port=port, workers=workers, processes=processes)
     s = rt.settings
-    app = create_app(s, runtime=rt, start_worker=True)
     click.echo(
-        f"irpatrol server on http://{s.host}:{s.port}/ (data {s.data_dir}, database {rt.engine.dialect.name})"
+        f"irpatrol server on http://{s.host}:{s.port}/ (data {s.data_dir}, "
+        f"database {rt.engine.dialect.name}, {s.processes} process(es), {s.workers} analysis worker(s) each)"
     )
-    uvicorn.run(app, host=s.host, port=s.port, log_level="warning", access_log=False)
+    if s.processes == 1:
+        app = create_app(s, runtime=rt, start_worker=True)
+        uvicorn.run(app, host=s.host, port=s.port, log_level="warning", access_log=False)
+        return
+    rt.close()
+    # each process builds its own app from the same settings (passed on in the environment)
+    for name in ("data_dir", "database_url", "workers", "max_upload_mb", "rules"):
+        value = getattr(s, name)
+        if value is not None:
+            os.environ[f"IRPATROL_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "irpatrol.server.app:app_from_environment",
+        factory=True,
+        host=s.host,
+        port=s.port,
+        workers=s.processes,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @click.command()
@@ -108,7 +134,7 @@ def import_assets(path: str) -> None:
     data = read_source(path)
     rt = _runtime()
     with rt.sessions() as s:
-        counts = do_import(s, data, path=path)
+        counts = do_import(s, data, path=path, default_rules=rt.settings.rules)
         s.commit()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 

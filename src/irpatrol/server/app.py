@@ -130,3 +130,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, start_work
         app.include_router(module.router, prefix=API)
     app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 1024 * 1024))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from ``IRPATROL_*`` settings, with its analysis workers (``serve --processes N``)."""
+    from irpatrol.config import load_settings
+
+    return create_app(load_settings(), start_worker=True)

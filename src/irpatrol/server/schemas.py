@@ -87,6 +87,7 @@ class CaptureOut(BaseModel):
     ambient_c: float | None
     humidity: float | None
     wind_ms: float | None
+    load_current_a: float | None
     load_ratio: float | None
     attempts: int
     error: str | None

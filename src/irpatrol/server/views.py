@@ -19,11 +19,21 @@ def finding_texts(facts: dict[str, Any] | None, lang: str) -> dict[str, str | No
     return {"explanation": texts.get("explanation"), "recommendation": texts.get("recommendation")}
 
 
-def finding_out(f: Finding, *, lang: str = "zh", with_facts: bool = True) -> FindingOut:
-    """A finding as the API shows it."""
-    out = FindingOut.model_validate(f)
-    texts = finding_texts(f.facts, lang)
-    return out.model_copy(update={**texts, "facts": f.facts if with_facts else None})
+def finding_out(
+    f: Finding, *, lang: str = "zh", with_facts: bool = True, with_texts: bool = True
+) -> FindingOut:
+    """A finding as the API shows it (texts and facts only when asked: lists leave them out)."""
+    data = {name: getattr(f, name) for name in _FINDING_COLUMNS}
+    if with_texts:
+        data.update(finding_texts(f.facts, lang))
+    if with_facts:
+        data["facts"] = f.facts
+    return FindingOut.model_construct(**data)
+
+
+_FINDING_COLUMNS = tuple(
+    n for n in FindingOut.model_fields if n not in {"explanation", "recommendation", "facts"}
+)
 
 
 def capture_out(cap: Capture, *, lang: str = "zh", with_findings: bool = True) -> CaptureOut:

@@ -105,7 +105,16 @@ def queue_defect_events(
     ]
     n = 0
     for f in findings:
-        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"irpatrol:{event_type}:{f.id}:{f.capture_id}"))
+        # the same occurrence always gets the same id (a reopened and closed again defect is a new one)
+        occurrence = (
+            f.status_changed_at.isoformat() if event_type == "defect.closed" and f.status_changed_at else ""
+        )
+        event_id = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"irpatrol:{event_type}:{f.id}:{f.capture_id}:{occurrence}")
+        )
+        queued = set(
+            session.scalars(select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event_id))
+        )
         cap = capture if capture is not None else session.get(Capture, f.capture_id)
         payload = {
             "id": event_id,
@@ -114,6 +123,8 @@ def queue_defect_events(
             "data": finding_payload(f, cap),
         }
         for h in hooks:
+            if h.id in queued:  # already in the outbox: an event is queued once per subscriber
+                continue
             session.add(
                 WebhookDelivery(event_id=event_id, webhook_id=h.id, event_type=event_type, payload=payload)
             )

@@ -41,6 +41,7 @@ class CaptureFields:
     ambient_c: float | None = None
     humidity: float | None = None
     wind_ms: float | None = None
+    load_current_a: float | None = None
     load_ratio: float | None = None
 
     def check(self) -> None:
@@ -52,6 +53,7 @@ class CaptureFields:
             "humidity": (0.0, 100.0),
             "wind_ms": (0.0, 100.0),
             "load_ratio": (0.0, 10.0),
+            "load_current_a": (0.0, 1e6),
         }
         for name, (lo, hi) in ranges.items():
             v = getattr(self, name)
@@ -111,7 +113,7 @@ def accept_capture(
             return _same_or_conflict(existing, data), False
     filename = check_filename(filename)
     fields.check()
-    station_id = _station_of(session, fields)
+    station_id, rated_a = _station_of(session, fields)
     # End the reading transaction before the slow part: the file is checked and fsynced outside
     # any transaction, and only the insert takes SQLite's one write lock (checking and storing
     # under it serialised all uploads).  The unique key still settles a race at the insert.
@@ -135,7 +137,10 @@ def accept_capture(
         ambient_c=fields.ambient_c,
         humidity=fields.humidity,
         wind_ms=fields.wind_ms,
-        load_ratio=fields.load_ratio,
+        load_current_a=fields.load_current_a,
+        load_ratio=fields.load_ratio
+        if fields.load_ratio is not None
+        else _ratio(fields.load_current_a, rated_a),
         status="pending",
     )
     session.add(cap)
@@ -160,13 +165,23 @@ def _same_or_conflict(existing: Capture, data: bytes) -> Capture:
     return existing
 
 
-def _station_of(session: Session, fields: CaptureFields) -> int | None:
+def _ratio(current_a: float | None, rated_a: float | None) -> float | None:
+    """Present / rated load from a current reading, when the point's rated current is known."""
+    if current_a is None or not rated_a or rated_a <= 0:
+        return None
+    return round(current_a / rated_a, 4)
+
+
+def _station_of(session: Session, fields: CaptureFields) -> tuple[int | None, float | None]:
+    """The capture's station (from its point or execution) and the point's rated current (A)."""
     station = None
+    rated = None
     if fields.point_id is not None:
         point = session.get(Point, fields.point_id)
         if point is None:
             raise ParameterError("point_id", fields.point_id, "the id of an existing inspection point")
         station = point.station_id
+        rated = point.rated_current_a
     if fields.execution_id is not None:
         ex = session.get(Execution, fields.execution_id)
         if ex is None:
@@ -175,4 +190,4 @@ def _station_of(session: Session, fields: CaptureFields) -> int | None:
             )
         plan = session.get(PatrolPlan, ex.plan_id)
         station = station or (plan.station_id if plan else None)
-    return station
+    return station, rated

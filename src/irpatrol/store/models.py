@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -94,7 +95,17 @@ class Asset(Base):
     """One node of the asset tree: a station, area, bay, device or component."""
 
     __tablename__ = "assets"
-    __table_args__ = (UniqueConstraint("parent_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("parent_id", "code"),
+        # stations have no parent, and NULLs never clash in a unique constraint: one index for them
+        Index(
+            "uq_assets_station_code",
+            "code",
+            unique=True,
+            sqlite_where=text("parent_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
@@ -209,7 +220,10 @@ class Capture(Base):
     humidity: Mapped[float | None] = mapped_column(Float)
     """Relative humidity, %."""
     wind_ms: Mapped[float | None] = mapped_column(Float)
+    load_current_a: Mapped[float | None] = mapped_column(Float)
+    """Load current at capture time, A (from the robot's or SCADA's reading)."""
     load_ratio: Mapped[float | None] = mapped_column(Float)
+    """Present / rated load; given, or load_current_a over the point's rated current."""
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None]

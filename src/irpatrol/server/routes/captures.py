@@ -17,6 +17,7 @@ from irpatrol.errors import ParameterError
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import CaptureAccepted, CaptureOut, FindingOut, Page
 from irpatrol.server.security import DB, RT, Reader, Uploader
+from irpatrol.server.tasks import enqueue_analysis
 from irpatrol.server.views import capture_out
 from irpatrol.store.captures import CaptureFields, accept_capture
 from irpatrol.store.models import Capture
@@ -33,6 +34,7 @@ FORM_FIELDS: dict[str, Any] = {
     "ambient_c": float,
     "humidity": float,
     "wind_ms": float,
+    "load_current_a": float,
     "load_ratio": float,
 }
 
@@ -66,6 +68,7 @@ _UPLOAD_SCHEMA = {
                         "ambient_c": {"type": "number"},
                         "humidity": {"type": "number", "minimum": 0, "maximum": 100},
                         "wind_ms": {"type": "number", "minimum": 0},
+                        "load_current_a": {"type": "number", "minimum": 0},
                         "load_ratio": {"type": "number", "minimum": 0},
                     },
                 }
@@ -81,6 +84,10 @@ _UPLOAD_SCHEMA = {
 }
 
 
+_ADAPTERS = {name: TypeAdapter(typ) for name, typ in FORM_FIELDS.items()}
+"""Built once: a TypeAdapter costs more to make than to use."""
+
+
 def _parse_fields(form: Any) -> CaptureFields:
     values: dict[str, Any] = {}
     for name, typ in FORM_FIELDS.items():
@@ -90,7 +97,7 @@ def _parse_fields(form: Any) -> CaptureFields:
         if not isinstance(raw, str):
             raise ApiError(422, "invalid", f"form field {name!r} must be text, not a file")
         try:
-            values[name] = TypeAdapter(typ).validate_python(raw if typ is not str else raw.strip())
+            values[name] = _ADAPTERS[name].validate_python(raw if typ is not str else raw.strip())
         except ValidationError as exc:
             raise ApiError(422, "invalid", f"form field {name!r}: {exc.errors()[0]['msg']}") from None
     return CaptureFields(**values)
@@ -151,11 +158,13 @@ async def upload_capture(
                     raise ApiError(409, "conflict", str(exc)) from None
                 raise
 
-    cap, created = await run_in_threadpool(accept)
-    if created:
-        from irpatrol.server.tasks import enqueue_analysis
+    def accept_and_enqueue() -> tuple[Capture, bool]:
+        cap, created = accept()
+        if created:  # after the commit: a crash in between is caught by the recovery sweep
+            enqueue_analysis(rt, cap.id)
+        return cap, created
 
-        await run_in_threadpool(enqueue_analysis, rt, cap.id)
+    cap, created = await run_in_threadpool(accept_and_enqueue)
     body = CaptureAccepted(id=cap.id, sha256=cap.sha256, status=cap.status).model_dump()
     return JSONResponse(body, status_code=201 if created else 200)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import FindingOut, Page, ReviewIn, StatusIn
@@ -43,10 +44,15 @@ def list_findings(
     since: datetime | None = None,
     until: datetime | None = None,
     lang: Literal["zh", "en"] = "zh",
+    texts: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[FindingOut]:
-    """Newest first; filter by station, point, grade, defect and review status and time taken."""
+    """Newest first; filter by station, point, grade, defect and review status and time taken.
+
+    List items carry the numbers, grade and states; ``texts=true`` adds the explanation and
+    recommendation in ``lang`` (one finding's full facts: ``GET /findings/{id}``).
+    """
     flt = FindingFilter(
         station_id=station_id,
         point_id=point_id,
@@ -60,12 +66,15 @@ def list_findings(
     )
     q = filter_findings(flt)
     total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = db.scalars(q.order_by(Finding.id.desc()).limit(limit).offset(offset)).all()
+    q = q.order_by(Finding.id.desc()).limit(limit).offset(offset)
+    if not texts:  # the facts (a few kB each) are only needed to render texts
+        q = q.options(defer(Finding.facts))
+    rows = db.scalars(q).all()
     return Page[FindingOut](
         total=total,
         limit=limit,
         offset=offset,
-        items=[finding_out(f, lang=lang, with_facts=False) for f in rows],
+        items=[finding_out(f, lang=lang, with_facts=False, with_texts=texts) for f in rows],
     )
 
 

@@ -2,15 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 18:23:52.500516
+Create Date: 2026-12-02 19:44:41.944141
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-import irpatrol.store.models
 
 revision = "0001"
 down_revision = None
@@ -29,7 +27,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("device_type", sa.String(length=64), nullable=True),
         sa.Column("station_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["assets.id"], name=op.f("fk_assets_parent_id_assets"), ondelete="CASCADE"
         ),
@@ -40,11 +38,18 @@ def upgrade() -> None:
     with op.batch_alter_table("assets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_assets_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_assets_station_id"), ["station_id"], unique=False)
+        batch_op.create_index(
+            "uq_assets_station_code",
+            ["code"],
+            unique=True,
+            sqlite_where=sa.text("parent_id IS NULL"),
+            postgresql_where=sa.text("parent_id IS NULL"),
+        )
 
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("target_type", sa.String(length=32), nullable=False),
@@ -62,7 +67,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
     )
@@ -73,7 +78,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=256), nullable=False),
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
     )
     op.create_table(
@@ -85,8 +90,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=True),
         sa.Column("scopes", sa.JSON(), nullable=False),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
         sa.Column("revoked", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
@@ -103,7 +108,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("station_id", sa.Integer(), nullable=False),
         sa.Column("patrol_type", sa.String(length=16), nullable=False),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["station_id"], ["assets.id"], name=op.f("fk_patrol_plans_station_id_assets")
         ),
@@ -127,7 +132,7 @@ def upgrade() -> None:
         sa.Column("rated_current_a", sa.Float(), nullable=True),
         sa.Column("rule_pack", sa.String(length=256), nullable=True),
         sa.Column("spec", sa.JSON(), nullable=True),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["component_id"], ["assets.id"], name=op.f("fk_points_component_id_assets"), ondelete="CASCADE"
         ),
@@ -148,11 +153,11 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", irpatrol.store.models.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
-        sa.Column("delivered_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["webhook_id"],
             ["webhooks.id"],
@@ -173,8 +178,8 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("executor", sa.String(length=128), nullable=True),
         sa.Column("data_source", sa.String(length=16), nullable=False),
-        sa.Column("started_at", irpatrol.store.models.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["patrol_plans.id"], name=op.f("fk_executions_plan_id_patrol_plans")
@@ -215,21 +220,22 @@ def upgrade() -> None:
         sa.Column("execution_id", sa.Integer(), nullable=True),
         sa.Column("station_id", sa.Integer(), nullable=True),
         sa.Column("uploaded_by", sa.Integer(), nullable=True),
-        sa.Column("received_at", irpatrol.store.models.UTCDateTime(), nullable=False),
-        sa.Column("taken_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("taken_at", sa.DateTime(), nullable=True),
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
         sa.Column("fix_quality", sa.String(length=16), nullable=True),
         sa.Column("ambient_c", sa.Float(), nullable=True),
         sa.Column("humidity", sa.Float(), nullable=True),
         sa.Column("wind_ms", sa.Float(), nullable=True),
+        sa.Column("load_current_a", sa.Float(), nullable=True),
         sa.Column("load_ratio", sa.Float(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("error_kind", sa.String(length=16), nullable=True),
-        sa.Column("analyzed_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("analyzed_at", sa.DateTime(), nullable=True),
         sa.Column("format_name", sa.String(length=32), nullable=True),
         sa.Column("camera_make", sa.String(length=64), nullable=True),
         sa.Column("camera_model", sa.String(length=64), nullable=True),
@@ -267,8 +273,8 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("point_id", sa.Integer(), nullable=True),
         sa.Column("station_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", irpatrol.store.models.UTCDateTime(), nullable=False),
-        sa.Column("taken_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("taken_at", sa.DateTime(), nullable=True),
         sa.Column("subject", sa.String(length=128), nullable=False),
         sa.Column("device", sa.String(length=256), nullable=False),
         sa.Column("part", sa.String(length=64), nullable=False),
@@ -293,9 +299,9 @@ def upgrade() -> None:
         sa.Column("corrected_grade", sa.String(length=16), nullable=True),
         sa.Column("review_note", sa.Text(), nullable=True),
         sa.Column("reviewed_by", sa.String(length=128), nullable=True),
-        sa.Column("reviewed_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(), nullable=True),
         sa.Column("defect_status", sa.String(length=16), nullable=True),
-        sa.Column("status_changed_at", irpatrol.store.models.UTCDateTime(), nullable=True),
+        sa.Column("status_changed_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["capture_id"], ["captures.id"], name=op.f("fk_findings_capture_id_captures"), ondelete="CASCADE"
         ),
@@ -375,6 +381,11 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     with op.batch_alter_table("assets", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_assets_station_code",
+            sqlite_where=sa.text("parent_id IS NULL"),
+            postgresql_where=sa.text("parent_id IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_assets_station_id"))
         batch_op.drop_index(batch_op.f("ix_assets_parent_id"))
 
