@@ -64,6 +64,34 @@ class CorruptFileError(FormatError):
     """The file claims a supported format but its structure is broken or truncated."""
 
 
+class DamagedFrameError(CorruptFileError):
+    """One frame of a sequence is damaged; the frames before it were read whole.
+
+    Raised by :meth:`irpatrol.formats.ThermalFile.frames` in place of the damaged
+    frame.  ``frame_index`` is the damaged frame's index, which is also how many
+    complete frames came before it; ``frame_offset`` is the byte where that frame
+    starts, ``offset`` the byte where it breaks, and ``data_size`` the size of the
+    data (for a cut file: the byte where it is cut).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        detail: str,
+        *,
+        frame_index: int,
+        frame_offset: int,
+        offset: int | None,
+        data_size: int,
+    ) -> None:
+        self.frame_index = frame_index
+        self.frame_offset = frame_offset
+        self.data_size = data_size
+        super().__init__(
+            path, f"frame {frame_index} (from byte {frame_offset}) is damaged: {detail}", offset=offset
+        )
+
+
 class CalibrationError(FormatError):
     """A file's calibration constants are absent or physically absurd.
 

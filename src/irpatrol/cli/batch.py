@@ -91,10 +91,17 @@ def run_batch(
 
 
 def report_failures(results: list[JobResult]) -> int:
-    """Print failed files to stderr (one line alone, or a list after a batch); return the exit status."""
+    """Print failed files to stderr (one line alone, or a list after a batch); return the exit status.
+
+    A file read only in part (its data lists ``damaged`` frames) makes the status
+    ``PARTIAL`` too, with a warning per damaged frame.
+    """
     failed = [r for r in results if not r.ok]
+    damaged = [d for r in results if r.data is not None for d in r.data.get("damaged", ())]
+    for d in damaged:  # a file read in part: its damaged frames
+        click.echo(f"irpatrol: warning: {d['error']}", err=True)
     if not failed:
-        return int(ExitStatus.SUCCESS)
+        return int(ExitStatus.PARTIAL if damaged else ExitStatus.SUCCESS)
     if len(results) == 1:
         click.echo(f"irpatrol: error: {failed[0].error}", err=True)
         return int(ExitStatus.BAD_INPUT)

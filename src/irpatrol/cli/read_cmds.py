@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import click
 import numpy as np
+from tqdm import tqdm
 
 from irpatrol.cli.app import cli, handle_errors
 from irpatrol.cli.batch import JobResult, report_failures, run_batch
@@ -24,8 +27,8 @@ from irpatrol.cli.options import (
     setting_or,
     workers_option,
 )
-from irpatrol.errors import FileAccessError, ParameterError
-from irpatrol.formats import ThermalFrame
+from irpatrol.errors import CorruptFileError, DamagedFrameError, FileAccessError, ParameterError
+from irpatrol.formats import ThermalFile, ThermalFrame
 from irpatrol.formats.base import FrameInfo
 from irpatrol.formats.writers import TEMPERATURE_FORMATS, format_for_path, write_temperature_file
 from irpatrol.report.thermal_image import render_png
@@ -93,15 +96,36 @@ def summarize(thermogram: Thermogram) -> dict[str, Any]:
     return out
 
 
+def damage_to_dict(exc: DamagedFrameError) -> dict[str, Any]:
+    """JSON-ready account of a damaged frame: which, where it starts, where it breaks."""
+    return {
+        "frame": exc.frame_index,
+        "frame_offset": exc.frame_offset,
+        "offset": exc.offset,
+        "data_size": exc.data_size,
+        "error": str(exc),
+    }
+
+
+def _count_frames(tf: ThermalFile) -> tuple[int, dict[str, Any] | None]:
+    """Readable frames (headers only) and the damaged frame that ends them, if any."""
+    n = 0
+    try:
+        for _ in tf.frames():
+            n += 1
+    except DamagedFrameError as exc:
+        return n, damage_to_dict(exc)
+    return n, None
+
+
 def _file_info(path: Path, *, inputs: InputOptions) -> dict[str, Any]:
     with inputs.open(path) as tf:
         frame = tf.first_frame()
-        return {
-            "file": str(path),
-            "format": tf.format_name,
-            "frames": tf.frame_count(),
-            **info_to_dict(frame.info),
-        }
+        count, damaged = _count_frames(tf)
+        out = {"file": str(path), "format": tf.format_name, "frames": count, **info_to_dict(frame.info)}
+        if damaged is not None:
+            out["damaged"] = [damaged]
+        return out
 
 
 @cli.command()
@@ -128,7 +152,14 @@ def info(
 def _print_info(d: dict[str, Any]) -> None:
     cam = d["camera"]
     click.echo(f"{d['file']}")
-    click.echo(f"  format        {d['format']} ({d['frames']} frame{'s' if d['frames'] != 1 else ''})")
+    n = d["frames"]
+    readable = " readable" if d.get("damaged") else ""
+    click.echo(f"  format        {d['format']} ({n} frame{'s' if n != 1 else ''}{readable})")
+    for dmg in d.get("damaged", ()):
+        click.echo(
+            f"  damaged       frame {dmg['frame']} (from byte {dmg['frame_offset']}) breaks at byte"
+            f" {dmg['offset']}; the data ends at byte {dmg['data_size']}"
+        )
     click.echo(
         f"  camera        {cam['make'] or '?'} {cam['model'] or '?'}  serial {cam['serial'] or '-'}"
         f"  lens {cam['lens'] or '-'}"
@@ -169,11 +200,33 @@ def _print_info(d: dict[str, Any]) -> None:
         click.echo(f"  warning       {w}")
 
 
-def _frames(path: Path, all_frames: bool, inputs: InputOptions) -> list[tuple[ThermalFrame, str]]:
-    tf = inputs.open(path)
-    if not all_frames:
-        return [(tf.first_frame(), "")]
-    return [(fr, f"_f{fr.index:04d}") for fr in tf.frames()]
+def parse_frames(text: str) -> tuple[int, int | None, int]:
+    """``START:STOP:STEP`` (Python slice, any part optional, none negative) or one index ``N``."""
+    expected = "START:STOP:STEP frame indices (parts optional, none negative), e.g. 0:100:10, or N"
+    parts = text.split(":")
+    if len(parts) > 3:
+        raise ParameterError("--frames", text, expected)
+    try:
+        values = [int(p) if p.strip() else None for p in parts]
+    except ValueError:
+        raise ParameterError("--frames", text, expected) from None
+    if any(v is not None and v < 0 for v in values) or (len(values) == 3 and values[2] == 0):
+        raise ParameterError("--frames", text, expected)
+    if len(values) == 1:
+        if values[0] is None:
+            raise ParameterError("--frames", text, expected)
+        return values[0], values[0] + 1, 1
+    start, stop, step = [*values, None][:3]
+    return start or 0, stop, step or 1
+
+
+def _frames(tf: ThermalFile, selection: tuple[int, int | None, int] | None) -> Iterator[ThermalFrame]:
+    """The first frame, or the selected frames one at a time (nothing kept between them)."""
+    if selection is None:
+        yield tf.first_frame()
+        return
+    start, stop, step = selection
+    yield from itertools.islice(tf.frames(), start, stop, step)
 
 
 def _temps_job(
@@ -181,19 +234,59 @@ def _temps_job(
     *,
     out: Path,
     fmt: str | None,
-    all_frames: bool,
+    selection: tuple[int, int | None, int] | None,
     overrides: dict[str, float | None],
     inputs: InputOptions,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    written = []
+    """Write each frame's °C as it is decoded: memory stays one frame whatever the length.
+
+    A damaged frame is reported under ``damaged`` and costs only itself (or, when the
+    sequence breaks there, the frames after it, which cannot be found); the job fails
+    only when no frame could be written.
+    """
+    written: list[str] = []
+    damaged: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
-    for frame, suffix in _frames(path, all_frames, inputs):
-        t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
-        target = out if fmt is None else out / f"{path.stem}{suffix}.{fmt}"
-        write_temperature_file(target, t.celsius)
-        written.append(str(target))
-        summary = summarize(t)
-    return {"file": str(path), "outputs": written, **summary}
+    show = progress and selection is not None and sys.stderr.isatty()
+    with (
+        inputs.open(path) as tf,
+        tqdm(desc=path.name, unit="frame", disable=not show, file=sys.stderr) as bar,
+    ):
+        frames = _frames(tf, selection)
+        while True:
+            try:
+                frame = next(frames, None)
+            except DamagedFrameError as exc:
+                if not written:
+                    raise
+                damaged.append(damage_to_dict(exc))
+                break
+            if frame is None:
+                break
+            try:
+                t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
+            except CorruptFileError as exc:  # pixels damaged, headers whole: the next frame is fine
+                if selection is None:
+                    raise
+                damaged.append({"frame": frame.index, "offset": exc.offset, "error": str(exc)})
+                continue
+            suffix = "" if selection is None else f"_f{frame.index:04d}"
+            target = out if fmt is None else out / f"{path.stem}{suffix}.{fmt}"
+            write_temperature_file(target, t.celsius)
+            written.append(str(target))
+            summary = summarize(t)
+            bar.update()
+    if not written:
+        if damaged:
+            raise CorruptFileError(path, f"no frame could be read: {damaged[0]['error']}")
+        start, stop, step = selection or (0, None, 1)
+        picked = f"{start}:{'' if stop is None else stop}:{step}"
+        raise ParameterError("--frames", picked, f"a selection of the frames {path} holds")
+    out_data: dict[str, Any] = {"file": str(path), "outputs": written, **summary}
+    if damaged:
+        out_data["damaged"] = damaged
+    return out_data
 
 
 def print_summary(d: dict[str, Any]) -> None:
@@ -227,6 +320,12 @@ def _output_target(
     "--format", "fmt", type=click.Choice(TEMPERATURE_FORMATS), help="Format in a batch (default npy)."
 )
 @click.option("--all-frames", is_flag=True, help="Every frame of a sequence (SEQ/CSQ), not just the first.")
+@click.option(
+    "--frames",
+    "frames_text",
+    metavar="START:STOP:STEP",
+    help="Frames of a sequence to write (indices, parts optional, e.g. 0:1000:10); implies --all-frames.",
+)
 @workers_option
 @json_option
 @input_options
@@ -237,6 +336,7 @@ def temps(
     output: str,
     fmt: str | None,
     all_frames: bool,
+    frames_text: str | None,
     workers: int,
     as_json: bool,
     tiff_scale: float | None,
@@ -244,8 +344,11 @@ def temps(
     **opts: float | None,
 ) -> None:
     """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
+    selection = parse_frames(frames_text) if frames_text is not None else None
+    if all_frames and selection is None:
+        selection = (0, None, 1)
     paths, any_dir = expand_inputs(inputs)
-    batch = any_dir or len(paths) > 1 or all_frames
+    batch = any_dir or len(paths) > 1 or selection is not None
     if not batch:
         format_for_path(output)
     out, batch_fmt = _output_target(output, batch, fmt, ("npy", "csv", "tiff"))
@@ -253,9 +356,10 @@ def temps(
         _temps_job,
         out=out,
         fmt=batch_fmt,
-        all_frames=all_frames,
+        selection=selection,
         overrides=overrides_from(**opts),
         inputs=InputOptions(tiff_scale, tiff_offset_c),
+        progress=len(paths) == 1,
     )
     results = run_batch(job, paths, workers=workers, desc="temps")
     _emit(results, as_json)

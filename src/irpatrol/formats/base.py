@@ -348,7 +348,19 @@ class ThermalFile:
             self._closer = None
 
     def frames(self) -> Iterator[ThermalFrame]:
-        """Iterate the frames in file order, parsing each header as it is reached."""
+        """Iterate the frames in file order, parsing each header as it is reached.
+
+        A damaged sequence costs only its damaged part.  Every complete frame before
+        the damage is yielded first; a frame whose headers are cut short or broken
+        (a SEQ/CSQ whose last frame was cut, say) then ends the iteration with
+        :class:`~irpatrol.errors.DamagedFrameError`, which names the frame
+        (``frame_index``, also the number of frames read), the byte where it starts
+        (``frame_offset``), the byte where it breaks (``offset``) and the data size.
+        The iteration cannot go past such a frame: only its own headers say where the
+        next one starts.  A frame whose headers are whole but whose pixels are
+        damaged is still yielded; it raises :class:`~irpatrol.errors.CorruptFileError`
+        when decoded, so a caller can skip it and go on to the next frame.
+        """
         it = self._frames()
         while True:
             with funnel(self.path):

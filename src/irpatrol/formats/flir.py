@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from irpatrol.errors import CorruptFileError
+from irpatrol.errors import CorruptFileError, DamagedFrameError
 from irpatrol.formats import fff
 from irpatrol.formats.base import CameraIdentity, FrameInfo, ThermalFile, ThermalFrame
 from irpatrol.formats.exif import ExifFacts
@@ -205,18 +205,45 @@ def open_rjpeg(
 
 
 def iter_blocks(buf: bytes | mmap.mmap, *, path: str) -> Iterator[fff.FffBlock]:
-    """Walk FFF blocks back to back by header and directory extents (never by magic alone)."""
+    """Walk FFF blocks back to back by header and directory extents (never by magic alone).
+
+    A damaged block ends the walk with :class:`DamagedFrameError` after every complete
+    block before it was yielded: a block whose header, directory or records run past
+    the end of the data (a cut file) or whose header is broken.  The walk cannot go
+    on past such a block, since only its directory says where the next one starts.
+    """
     pos = 0
     size = len(buf)
+    index = 0
     while pos + fff.HEADER_SIZE <= size:
         if buf[pos : pos + 4] != fff.MAGIC:
             nxt = buf.find(fff.MAGIC, pos)
             if nxt < 0:
                 return
             pos = nxt
-        block = fff.parse_block(buf, pos, path=path)
+        try:
+            block = fff.parse_block(buf, pos, path=path)
+        except CorruptFileError as exc:
+            raise _damaged(exc, path=path, index=index, start=pos, size=size) from exc
         yield block
+        index += 1
         pos = max(block.end, pos + fff.HEADER_SIZE)
+    tail = bytes(buf[pos : pos + 4])
+    if tail and fff.MAGIC.startswith(tail):  # a block's header cut short
+        raise DamagedFrameError(
+            path,
+            f"FFF header cut short ({size - pos} of {fff.HEADER_SIZE} bytes): truncated file",
+            frame_index=index,
+            frame_offset=pos,
+            offset=size,
+            data_size=size,
+        )
+
+
+def _damaged(exc: CorruptFileError, *, path: str, index: int, start: int, size: int) -> DamagedFrameError:
+    return DamagedFrameError(
+        path, exc.detail, frame_index=index, frame_offset=start, offset=exc.offset, data_size=size
+    )
 
 
 class FffReader:
@@ -239,8 +266,13 @@ class FffReader:
             fmt = "flir-csq"
 
         def frames() -> Iterator[ThermalFrame]:
+            read = partial(fff.read_span, data)
             for i, block in enumerate(iter_blocks(data, path=path)):
-                yield frame_from_block(partial(fff.read_span, data), block, path=path, index=i)
+                try:
+                    frame = frame_from_block(read, block, path=path, index=i)
+                except CorruptFileError as exc:
+                    raise _damaged(exc, path=path, index=i, start=block.start, size=len(data)) from exc
+                yield frame
 
         closer = data.close if isinstance(data, mmap.mmap) else None
         return ThermalFile(path=path, format_name=fmt, frames=frames, closer=closer)
