@@ -77,7 +77,8 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--emissivity --distance --reflected --atm-temp --humidity`` to a command."""
+    """Add ``--emissivity --distance --reflected --atm-temp --humidity --window-temp
+    --window-transmission`` to a command."""
     opts = [
         click.option(
             "--emissivity", type=click.FloatRange(0.0, 1.0, min_open=True), help="Object emissivity (0..1]."
@@ -87,6 +88,15 @@ def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--atm-temp", "atmospheric_c", type=float, help="Atmospheric temperature in °C."),
         click.option(
             "--humidity", "humidity_pct", type=click.FloatRange(0.0, 100.0), help="Relative humidity in %."
+        ),
+        click.option(
+            "--window-temp", "window_c", type=float, help="IR window (or external optics) temperature in °C."
+        ),
+        click.option(
+            "--window-transmission",
+            "window_transmission",
+            type=click.FloatRange(0.0, 1.0, min_open=True),
+            help="IR window transmission (0..1]; 1 = no window.",
         ),
     ]
     for opt in reversed(opts):
@@ -101,6 +111,8 @@ def overrides_from(
     reflected_c: float | None,
     atmospheric_c: float | None,
     humidity_pct: float | None,
+    window_c: float | None = None,
+    window_transmission: float | None = None,
 ) -> dict[str, float | None]:
     """CLI units (°C, %) → the library's keyword overrides (K, fraction)."""
     return {
@@ -109,6 +121,8 @@ def overrides_from(
         "reflected_temp_k": None if reflected_c is None else celsius_to_kelvin(reflected_c),
         "atmospheric_temp_k": None if atmospheric_c is None else celsius_to_kelvin(atmospheric_c),
         "relative_humidity": None if humidity_pct is None else humidity_pct / 100.0,
+        "window_temp_k": None if window_c is None else celsius_to_kelvin(window_c),
+        "window_transmission": window_transmission,
     }
 
 
