@@ -246,6 +246,25 @@ def _damaged(exc: CorruptFileError, *, path: str, index: int, start: int, size: 
     )
 
 
+RELEASE_EVERY = 1024 * 1024
+"""Bytes of a memory-mapped sequence walked between two :func:`release_pages` calls."""
+
+
+def release_pages(data: mmap.mmap, released: int, upto: int) -> int:
+    """Drop the mapped pages of ``data[released:upto]`` from this process; return the new mark.
+
+    Walking a long memory-mapped SEQ/CSQ would otherwise leave every page it read
+    resident, so the process would grow with the file.  The map is read-only and
+    file-backed: a dropped page is read again from the file if it is touched again,
+    so frames already yielded stay valid.  Works in steps of :data:`RELEASE_EVERY`.
+    """
+    end = upto - upto % mmap.PAGESIZE
+    if end - released < RELEASE_EVERY or not hasattr(mmap, "MADV_DONTNEED"):
+        return released
+    data.madvise(mmap.MADV_DONTNEED, released, end - released)
+    return end
+
+
 class FffReader:
     """Bare FFF frames and FLIR SEQ/CSQ sequences (FFF blocks back to back)."""
 
@@ -267,12 +286,15 @@ class FffReader:
 
         def frames() -> Iterator[ThermalFrame]:
             read = partial(fff.read_span, data)
+            released = 0
             for i, block in enumerate(iter_blocks(data, path=path)):
                 try:
                     frame = frame_from_block(read, block, path=path, index=i)
                 except CorruptFileError as exc:
                     raise _damaged(exc, path=path, index=i, start=block.start, size=len(data)) from exc
                 yield frame
+                if isinstance(data, mmap.mmap):
+                    released = release_pages(data, released, block.end)
 
         closer = data.close if isinstance(data, mmap.mmap) else None
         return ThermalFile(path=path, format_name=fmt, frames=frames, closer=closer)

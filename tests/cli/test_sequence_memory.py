@@ -1,0 +1,42 @@
+"""`temps --all-frames` streams a sequence: peak memory does not grow with its length."""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from irpatrol.formats import flir, open_thermal, registry
+from tests.cli.sequence_probe import measure, write_sequence
+
+
+@pytest.mark.slow
+def test_long_sequence_peak_memory_is_flat(tmp_path: Path) -> None:
+    """2,000 frames against 10: peak RSS within 1.5x, and no frame data kept (BENCHMARKS.md has the figures).
+
+    What does grow is the list of output names the command reports (about 100 bytes a
+    frame); one 64x48 frame's raw counts alone are 6 kB.
+    """
+    short = measure(write_sequence(tmp_path / "short.seq", 10), tmp_path / "short", trace=True)
+    long = measure(write_sequence(tmp_path / "long.seq", 2000), tmp_path / "long", trace=True)
+    assert short["exit"] == 0
+    assert long["exit"] == 0
+    assert len(list((tmp_path / "long").iterdir())) == 2000
+    assert long["maxrss_kb"] <= 1.5 * short["maxrss_kb"], (short, long)
+    assert (long["traced_peak"] - short["traced_peak"]) / 1990 < 500, (short, long)
+
+
+def test_released_pages_of_a_mapped_sequence_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages dropped while walking a memory-mapped SEQ are read again when an old frame is decoded."""
+    seq = write_sequence(tmp_path / "s.seq", 40)
+    monkeypatch.setattr(registry, "MMAP_THRESHOLD", 1024)
+    monkeypatch.setattr(flir, "RELEASE_EVERY", mmap.PAGESIZE)
+    with open_thermal(seq) as tf:
+        frames = list(tf.frames())  # every page walked and released
+        assert len(frames) == 40
+        first = frames[0].raw()
+        assert all(np.array_equal(f.raw(), first) for f in frames[1:])
