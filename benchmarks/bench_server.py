@@ -9,7 +9,8 @@ API with locust (headless, bounded users and run time; ``locustfile_server.py``)
     COM segment) under unique ``Idempotency-Key``s as fast as they are answered;
     accepted/s is 201 answers per second of the run;
 (b) readers: 50 locust ``Reader`` users GET /api/v1/findings (default page of 50)
-    with a few hundred findings in the database, back to back and with a 1 s pause;
+    with a few hundred findings in the database, back to back and with a 0.5–1.5 s pause
+    (uniform, so the users are not in lockstep);
 (c) analysis: a backlog of pending uploads analysed by ``irpatrol worker --workers N``
     (processes) for N = 1 and 2: the time until all are ``analyzed``.
 
@@ -486,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                 srv, url = start_server(b.env, work / f"serve-{name}.log", processes=procs)
                 try:
                     for wait in (0.0, 1.0):
-                        how = "back to back" if wait == 0 else f"{wait:g} s pause"
+                        how = "back to back" if wait == 0 else f"0.5–1.5 s pause (mean {wait:g} s)"
                         print(
                             f"[{name}] readers: {args.readers}, {how}, {findings} findings, {procs} API",
                             flush=True,

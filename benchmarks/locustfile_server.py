@@ -8,7 +8,8 @@ each a distinct small R-JPEG under a unique ``Idempotency-Key``) or ``Reader``
 * ``BENCH_TOKEN`` — the bearer token;
 * ``BENCH_FILE`` — the R-JPEG whose variants are uploaded (a JPEG COM segment
   carries a unique number: new bytes and a new SHA-256, the same pixels);
-* ``BENCH_WAIT`` — seconds a reader waits between its requests (0: back to back).
+* ``BENCH_WAIT`` — mean seconds a reader waits between its requests, drawn uniformly from
+  0.5–1.5 × the mean so that 50 users do not stay in lockstep (0: back to back).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import uuid
 from pathlib import Path
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, between, constant, task
 
 TOKEN = os.environ.get("BENCH_TOKEN", "")
 BASE = Path(os.environ.get("BENCH_FILE", "src/irpatrol/demo/flir_e40.jpg")).read_bytes()
@@ -69,7 +70,7 @@ class Uploader(FastHttpUser):
 class Reader(FastHttpUser):
     """A dashboard reading the findings list."""
 
-    wait_time = constant(WAIT)
+    wait_time = between(0.5 * WAIT, 1.5 * WAIT) if WAIT > 0 else constant(0)
     connection_timeout = 30.0
     network_timeout = 60.0
 

@@ -118,15 +118,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, start_work
         app.state.runtime = runtime
     app.state.login_limiter = RateLimiter(settings.login_rate)
     install_error_handlers(app)
-    from irpatrol.server.routes import admin, captures, findings, system
+    from irpatrol.server.routes import admin, assets, captures, exports, findings, plans, system
 
-    for module in (system, captures, findings, admin):
-        app.include_router(module.router, prefix=API)
-    for module_name in ("assets", "plans", "exports"):
-        try:
-            module = __import__(f"irpatrol.server.routes.{module_name}", fromlist=["router"])
-        except ModuleNotFoundError:
-            continue
+    for module in (system, captures, findings, assets, plans, exports, admin):
         app.include_router(module.router, prefix=API)
     app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 1024 * 1024))
     return app

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irpatrol.store import sgcc
-from irpatrol.store.findings import FindingFilter, filter_findings
+from irpatrol.store.findings import FindingFilter, count_rows, filter_findings
 from irpatrol.store.models import Asset, Capture, Execution, Finding, Point
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -100,10 +100,9 @@ def finding_rows(
     Related rows are fetched in batches (captures, executions, points, assets), so the
     cost does not grow with one query per finding.  Times in ``tz`` (UTC when ``None``).
     """
-    from sqlalchemy import func
 
     q = filter_findings(flt)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(session, q)
     findings = list(session.scalars(q.order_by(Finding.taken_at, Finding.id).limit(limit)))
     cap_ids = {f.capture_id for f in findings}
     caps = _by_id(session, Capture, cap_ids)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from irpatrol.store.models import Finding
 
@@ -47,3 +49,13 @@ def filter_findings(flt: FindingFilter) -> Select[Finding]:
     if flt.until is not None:
         q = q.where(Finding.taken_at < flt.until)
     return q
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """How many rows ``query`` matches, counted in the database without reading them.
+
+    ``SELECT count(*) FROM t WHERE …`` rather than a count over a subquery of every column:
+    SQLite would otherwise read each row's JSON facts just to count it.
+    """
+    stmt = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    return int(session.scalar(stmt) or 0)

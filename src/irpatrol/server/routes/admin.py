@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import (
@@ -23,6 +23,7 @@ from irpatrol.server.schemas import (
 )
 from irpatrol.server.security import DB, Admin, audit
 from irpatrol.store.accounts import create_token, create_user
+from irpatrol.store.findings import count_rows
 from irpatrol.store.models import AuditEntry, User, Webhook, WebhookDelivery
 
 router = APIRouter(tags=["admin"])
@@ -93,7 +94,7 @@ def list_deliveries(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[DeliveryOut]:
     q = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     rows = db.scalars(q.order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset))
     return Page[DeliveryOut](
         total=total, limit=limit, offset=offset, items=[DeliveryOut.model_validate(d) for d in rows]
@@ -111,7 +112,7 @@ def list_audit(
     q = select(AuditEntry)
     if action:
         q = q.where(AuditEntry.action == action)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     rows = db.scalars(q.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
     return Page[AuditOut](
         total=total, limit=limit, offset=offset, items=[AuditOut.model_validate(a) for a in rows]

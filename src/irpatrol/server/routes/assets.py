@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
@@ -18,6 +18,7 @@ from irpatrol.server.errors import ApiError, error_body, not_found
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, RT, AssetEditor, Reader, audit
 from irpatrol.store.assets import asset_path, asset_tree, detect_format, import_assets, point_trend
+from irpatrol.store.findings import count_rows
 from irpatrol.store.models import Asset, Point
 
 router = APIRouter(tags=["assets"])
@@ -168,7 +169,7 @@ def list_points(
         q = q.where(Point.component_id == component_id)
     if code is not None:
         q = q.where(Point.code == code)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     rows = db.scalars(q.order_by(Point.id).limit(limit).offset(offset)).all()
     return Page[PointOut](
         total=total, limit=limit, offset=offset, items=[_point_out(db, p, with_path=False) for p in rows]

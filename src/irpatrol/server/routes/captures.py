@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from irpatrol.errors import ParameterError
@@ -18,8 +18,9 @@ from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import CaptureAccepted, CaptureOut, FindingOut, Page
 from irpatrol.server.security import DB, RT, Reader, Uploader
 from irpatrol.server.tasks import enqueue_analysis
-from irpatrol.server.views import capture_out
+from irpatrol.server.views import capture_out, json_response
 from irpatrol.store.captures import CaptureFields, accept_capture
+from irpatrol.store.findings import count_rows
 from irpatrol.store.models import Capture
 
 router = APIRouter(tags=["captures"])
@@ -192,7 +193,7 @@ def list_captures(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> Page[CaptureOut]:
+) -> Response:
     """Newest first; filter by status, point, execution, station and reception time."""
     q = select(Capture)
     if status:
@@ -207,11 +208,12 @@ def list_captures(
         q = q.where(Capture.received_at >= since)
     if until is not None:
         q = q.where(Capture.received_at < until)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     rows = db.scalars(q.order_by(Capture.id.desc()).limit(limit).offset(offset)).all()
-    return Page[CaptureOut](
+    page = Page[CaptureOut](
         total=total, limit=limit, offset=offset, items=[capture_out(c, with_findings=False) for c in rows]
     )
+    return json_response(page)
 
 
 @router.get(

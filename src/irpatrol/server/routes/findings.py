@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from fastapi.responses import Response
 from sqlalchemy.orm import defer
 
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import FindingOut, Page, ReviewIn, StatusIn
 from irpatrol.server.security import DB, RT, Reader, Reviewer, audit
-from irpatrol.server.views import finding_out
-from irpatrol.store.findings import FindingFilter, filter_findings
+from irpatrol.server.views import finding_out, json_response
+from irpatrol.store.findings import FindingFilter, count_rows, filter_findings
 from irpatrol.store.models import Finding, utcnow
 
 router = APIRouter(tags=["findings"])
@@ -47,7 +47,7 @@ def list_findings(
     texts: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> Page[FindingOut]:
+) -> Response:
     """Newest first; filter by station, point, grade, defect and review status and time taken.
 
     List items carry the numbers, grade and states; ``texts=true`` adds the explanation and
@@ -65,17 +65,18 @@ def list_findings(
         until=until,
     )
     q = filter_findings(flt)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     q = q.order_by(Finding.id.desc()).limit(limit).offset(offset)
     if not texts:  # the facts (a few kB each) are only needed to render texts
         q = q.options(defer(Finding.facts))
     rows = db.scalars(q).all()
-    return Page[FindingOut](
+    page = Page[FindingOut](
         total=total,
         limit=limit,
         offset=offset,
         items=[finding_out(f, lang=lang, with_facts=False, with_texts=texts) for f in rows],
     )
+    return json_response(page)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingOut, summary="One finding with all its facts")

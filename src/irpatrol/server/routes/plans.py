@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from irpatrol.errors import ParameterError
 from irpatrol.server.asset_schemas import ExecutionIn, ExecutionOut, PlanDetail, PlanIn, PlanOut
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, AssetEditor, Reader, Uploader, audit
+from irpatrol.store.findings import count_rows
 from irpatrol.store.models import Execution, PatrolPlan
 from irpatrol.store.plans import (
     create_plan,
@@ -73,7 +74,7 @@ def list_plans(
     q = select(PatrolPlan)
     if station_id is not None:
         q = q.where(PatrolPlan.station_id == station_id)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = count_rows(db, q)
     rows = db.scalars(q.order_by(PatrolPlan.id.desc()).limit(limit).offset(offset)).all()
     return Page[PlanOut](
         total=total, limit=limit, offset=offset, items=[PlanOut.model_validate(plan_summary(p)) for p in rows]
