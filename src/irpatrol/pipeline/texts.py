@@ -18,8 +18,8 @@ Example:
     >>> from irpatrol.diagnosis.grading import Reading, grade, load_rule_pack
     >>> f = grade(Reading(part="connector", t1_c=95.0, t2_c=40.0, t0_c=30.0, load_ratio=0.8),
     ...           pack=load_rule_pack("dlt664-2016"))
-    >>> finding_texts(f, "en")["recommendation"][:28]
-    'Arrange treatment soon (plan'
+    >>> finding_texts(f, "en")["recommendation"]
+    'Arrange treatment soon; strengthen monitoring and reduce the load current if necessary.'
 """
 
 from __future__ import annotations
