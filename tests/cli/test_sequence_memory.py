@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import mmap
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from irpatrol.cli.options import InputOptions
+from irpatrol.cli.read_cmds import _temps_job
 from irpatrol.formats import flir, open_thermal, registry
 from tests.cli.sequence_probe import measure, write_sequence
 
@@ -40,3 +44,21 @@ def test_released_pages_of_a_mapped_sequence_still_read(
         assert len(frames) == 40
         first = frames[0].raw()
         assert all(np.array_equal(f.raw(), first) for f in frames[1:])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_temps_shows_progress_over_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seq = write_sequence(tmp_path / "s.seq", 12)
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _temps_job(
+        seq, out=out, fmt="npy", selection=(0, None, 3), overrides={}, inputs=InputOptions(), progress=True
+    )
+    assert len(result["outputs"]) == 4
+    assert "s.seq: 4frame" in err.getvalue()
