@@ -92,13 +92,11 @@ def kick_webhooks(rt: Runtime) -> None:
     rt.queue.irpatrol_tasks["deliver_webhooks"]()
 
 
-def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") -> Consumer:
-    """Start a consumer's worker threads/processes without taking over signals (for ``serve``).
-
-    It first re-enqueues every pending capture whose job may have been lost.
-    """
+def _consumer(rt: Runtime, workers: int, worker_type: str) -> Consumer:
+    """A consumer polling every 50 ms to 1 s, with the periodic recovery sweep, after one
+    sweep now that re-enqueues every pending capture whose job may have been lost."""
     rt.queue.irpatrol_tasks["recover"](True)
-    consumer = rt.queue.create_consumer(
+    return rt.queue.create_consumer(
         workers=workers,
         worker_type=worker_type,
         periodic=True,
@@ -106,13 +104,17 @@ def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") ->
         backoff=1.5,
         max_delay=1.0,
     )
+
+
+def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") -> Consumer:
+    """Start a consumer's worker threads without taking over signals (for ``serve``)."""
+    consumer = _consumer(rt, workers, worker_type)
     consumer.start()
     return consumer
 
 
 def run_consumer(rt: Runtime, *, workers: int, worker_type: str = "process") -> None:
     """Run a consumer in the foreground until SIGINT/SIGTERM (``irpatrol worker``)."""
-    rt.queue.irpatrol_tasks["recover"](True)
     if worker_type == "process":
         # Forked workers must not share the parent's pooled database connections (two processes
         # on one PostgreSQL connection corrupt its protocol state; SQLite forbids it): each child
@@ -120,12 +122,4 @@ def run_consumer(rt: Runtime, *, workers: int, worker_type: str = "process") -> 
         import os
 
         os.register_at_fork(after_in_child=lambda: rt.engine.dispose(close=False))
-    consumer = rt.queue.create_consumer(
-        workers=workers,
-        worker_type=worker_type,
-        periodic=True,
-        initial_delay=0.05,
-        backoff=1.5,
-        max_delay=1.0,
-    )
-    consumer.run()
+    _consumer(rt, workers, worker_type).run()

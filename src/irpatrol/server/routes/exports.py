@@ -11,13 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from irpatrol.server.errors import ApiError
+from irpatrol.server.filters import FindingQuery
 from irpatrol.server.security import RT, Reader
 from irpatrol.store.exports import MAX_ROWS, finding_rows, to_csv, to_xlsx
 from irpatrol.store.findings import FindingFilter
 
 router = APIRouter(tags=["exports"])
 
-GradeName = Literal["normal", "general", "serious", "critical", "not_graded"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -63,30 +63,6 @@ async def _export(
     )
 
 
-def _filter(
-    station_id: int | None,
-    point_id: int | None,
-    capture_id: int | None,
-    grade: list[GradeName] | None,
-    min_grade: int | None,
-    defect_status: list[str] | None,
-    review_status: list[str] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> FindingFilter:
-    return FindingFilter(
-        station_id=station_id,
-        point_id=point_id,
-        capture_id=capture_id,
-        grades=tuple(grade or ()),
-        min_grade=min_grade,
-        defect_statuses=tuple(defect_status or ()),
-        review_statuses=tuple(review_status or ()),
-        since=since,
-        until=until,
-    )
-
-
 _DOC = """One row per finding, oldest taken first: station/area/bay/device/component/point names
 beside the SGCC codes (recognition_type 4, file_type 1, data_type, phase_type, device_type,
 valid/status, defect state, check_status/check_man/check_time/corrected_value), T1/T2/T0 °C,
@@ -106,32 +82,11 @@ many were written (at most ``limit``)."""
 async def export_csv(
     rt: RT,
     who: Reader,
-    station_id: int | None = None,
-    point_id: int | None = None,
-    capture_id: int | None = None,
-    grade: Annotated[list[GradeName] | None, Query()] = None,
-    min_grade: Annotated[int | None, Query(ge=0, le=3)] = None,
-    defect_status: Annotated[list[Literal["open", "in_repair", "closed"]] | None, Query()] = None,
-    review_status: Annotated[
-        list[Literal["unreviewed", "confirmed", "false_alarm", "corrected"]] | None, Query()
-    ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    flt: FindingQuery,
     header: Literal["code", "zh"] = "code",
     tz: Annotated[str, Query(max_length=64)] = "UTC",
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = MAX_ROWS,
 ) -> Response:
-    flt = _filter(
-        station_id,
-        point_id,
-        capture_id,
-        grade,
-        min_grade,
-        list(defect_status or ()),
-        list(review_status or ()),
-        since,
-        until,
-    )
     return await _export(rt, "csv", flt, header=header, tz=tz, limit=limit)
 
 
@@ -145,30 +100,9 @@ async def export_csv(
 async def export_xlsx(
     rt: RT,
     who: Reader,
-    station_id: int | None = None,
-    point_id: int | None = None,
-    capture_id: int | None = None,
-    grade: Annotated[list[GradeName] | None, Query()] = None,
-    min_grade: Annotated[int | None, Query(ge=0, le=3)] = None,
-    defect_status: Annotated[list[Literal["open", "in_repair", "closed"]] | None, Query()] = None,
-    review_status: Annotated[
-        list[Literal["unreviewed", "confirmed", "false_alarm", "corrected"]] | None, Query()
-    ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    flt: FindingQuery,
     header: Literal["code", "zh"] = "code",
     tz: Annotated[str, Query(max_length=64)] = "UTC",
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = MAX_ROWS,
 ) -> Response:
-    flt = _filter(
-        station_id,
-        point_id,
-        capture_id,
-        grade,
-        min_grade,
-        list(defect_status or ()),
-        list(review_status or ()),
-        since,
-        until,
-    )
     return await _export(rt, "xlsx", flt, header=header, tz=tz, limit=limit)

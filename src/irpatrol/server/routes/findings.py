@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -10,15 +9,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import defer
 
 from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.filters import FindingQuery
 from irpatrol.server.schemas import FindingOut, Page, ReviewIn, StatusIn
 from irpatrol.server.security import DB, RT, Reader, Reviewer, audit
 from irpatrol.server.views import finding_out, json_response
-from irpatrol.store.findings import FindingFilter, count_rows, filter_findings
+from irpatrol.store.findings import count_rows, filter_findings
 from irpatrol.store.models import Finding, utcnow
 
 router = APIRouter(tags=["findings"])
 
-GradeName = Literal["normal", "general", "serious", "critical", "not_graded"]
 
 TRANSITIONS = {
     "open": {"in_repair", "closed"},
@@ -32,17 +31,7 @@ TRANSITIONS = {
 def list_findings(
     db: DB,
     who: Reader,
-    station_id: int | None = None,
-    point_id: int | None = None,
-    capture_id: int | None = None,
-    grade: Annotated[list[GradeName] | None, Query()] = None,
-    min_grade: Annotated[int | None, Query(ge=0, le=3)] = None,
-    defect_status: Annotated[list[Literal["open", "in_repair", "closed"]] | None, Query()] = None,
-    review_status: Annotated[
-        list[Literal["unreviewed", "confirmed", "false_alarm", "corrected"]] | None, Query()
-    ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    flt: FindingQuery,
     lang: Literal["zh", "en"] = "zh",
     texts: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -53,17 +42,6 @@ def list_findings(
     List items carry the numbers, grade and states; ``texts=true`` adds the explanation and
     recommendation in ``lang`` (one finding's full facts: ``GET /findings/{id}``).
     """
-    flt = FindingFilter(
-        station_id=station_id,
-        point_id=point_id,
-        capture_id=capture_id,
-        grades=tuple(grade or ()),
-        min_grade=min_grade,
-        defect_statuses=tuple(defect_status or ()),
-        review_statuses=tuple(review_status or ()),
-        since=since,
-        until=until,
-    )
     q = filter_findings(flt)
     total = count_rows(db, q)
     q = q.order_by(Finding.id.desc()).limit(limit).offset(offset)
