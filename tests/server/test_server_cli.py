@@ -70,3 +70,41 @@ def test_short_password_refused(env: Path) -> None:
     )
     assert r.exit_code == 2
     assert "8 characters" in r.output
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_stops_on_sigterm(tmp_path: Path, processes: int) -> None:
+    """systemd stops a service with SIGTERM: the server (and its analysis threads) must exit."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "IRPATROL_DATA_DIR": str(tmp_path / "data")}
+    env.pop("IRPATROL_DATABASE_URL", None)
+    args = [sys.executable, "-m", "irpatrol", "serve", "--port", str(port), "--processes", str(processes)]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not answer within 30 s")
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught (status -15)
+        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -108,8 +108,21 @@ def _consumer(rt: Runtime, workers: int, worker_type: str) -> Consumer:
 
 def start_consumer(rt: Runtime, *, workers: int, worker_type: str = "thread") -> Consumer:
     """Start a consumer's worker threads without taking over signals (for ``serve``)."""
+    import signal
+    import threading
+
     consumer = _consumer(rt, workers, worker_type)
-    consumer.start()
+    if threading.current_thread() is not threading.main_thread():
+        consumer.start()  # no signal handlers can be set off the main thread: nothing to keep
+        return consumer
+    # huey's start() installs its own SIGINT/SIGTERM/SIGHUP handlers for a consumer that owns
+    # the process; here uvicorn owns it, so its handlers (graceful shutdown) are put back.
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        consumer.start()
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
     return consumer
 
 
