@@ -84,12 +84,18 @@ def analyze_file(
     annotate: str | None,
     many: bool,
     inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
+    frames: tuple[int, int | None, int] | None = None,
 ) -> dict[str, Any]:
     """One image's JSON for ``analyze``: :func:`~irpatrol.pipeline.inspect_image`, then the PNG.
 
     A picklable batch job (with :func:`functools.partial`); ``points_dir`` is where a
-    point's relative ``reference_image`` is looked up (the points file's folder).
+    point's relative ``reference_image`` is looked up (the points file's folder).  With
+    ``frames`` (start, stop, step) a sequence is analysed frame by frame
+    (:func:`analyze_frames`).
     """
+    if frames is not None:
+        return analyze_frames(path, points=points, points_dir=points_dir, pack=pack,
+                              conditions=conditions, frames=frames)  # fmt: skip
     # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
     from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_image
 
@@ -109,6 +115,65 @@ def analyze_file(
         write_annotated(target, inspection)
         out["annotated"] = str(target)
     return out
+
+
+SERIES_FIELDS = ("t1_c", "t2_c", "t0_c", "delta_t_k", "rise_k", "delta_pct")
+"""Comparison numbers followed over the frames of a sequence, per configured point."""
+
+
+def analyze_frames(
+    path: Path,
+    *,
+    points: PointsFile | None,
+    points_dir: Path | None,
+    pack: RulePack,
+    conditions: Conditions | None,
+    frames: tuple[int, int | None, int],
+) -> dict[str, Any]:
+    """A sequence analysed frame by frame, one frame in memory at a time.
+
+    Returns ``{"file", "frames": [per-frame results], "series": {point: [...]}, "damaged": [...]}``:
+    the series follow each configured point's T1/T2/T0, ΔT, rise and δ (and grade) over
+    the frames, the data DL/T 664's real-time analysis (实时分析判断法) watches.  A damaged
+    frame ends the sequence; the frames before it are kept and the damage is reported.
+    """
+    from irpatrol.errors import DamagedFrameError
+    from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_frames
+
+    results: list[dict[str, Any]] = []
+    series: dict[str, list[dict[str, Any]]] = {}
+    damaged: list[dict[str, Any]] = []
+    configured = {p.id for p in points.points} if points is not None else set()
+    try:
+        for inspection in inspect_frames(
+            path,
+            frames=frames,
+            name=str(path),
+            points=points.points if points is not None else (),
+            pack=pack,
+            conditions=conditions or Conditions(),
+            reference_loader=ReferenceFolder(points_dir or Path()),
+        ):
+            doc = inspection.to_dict()
+            results.append(doc)
+            for f in doc["findings"]:
+                if f["subject"] not in configured:
+                    continue
+                c = f["comparison"] or {}
+                g = f["finding"] or {}
+                series.setdefault(f["subject"], []).append(
+                    {
+                        "frame": doc["frame"],
+                        "max_c": doc["max_c"],
+                        **{k: c.get(k) for k in SERIES_FIELDS},
+                        "grade": g.get("grade", "not graded"),
+                    }
+                )
+    except DamagedFrameError as exc:
+        if not results:
+            raise
+        damaged.append({"file": str(path), "frame": exc.frame_index, "error": str(exc)})
+    return {"file": str(path), "frames": results, "series": series, "damaged": damaged}
 
 
 def _csv_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,8 +209,9 @@ def _versus(c: dict[str, Any]) -> str:
 
 
 def print_table(r: dict[str, Any]) -> None:
+    frame = f" frame {r['frame']}" if r.get("frame") else ""
     click.echo(
-        f"{r['file']}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
+        f"{r['file']}{frame}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
         + (f"  excluded {r['n_excluded']} px" if r["n_excluded"] else "")
     )
     for s in r["hotspots"][:5]:
@@ -177,6 +243,16 @@ def print_table(r: dict[str, Any]) -> None:
 @json_option
 @click.option("--csv", "csv_path", type=str, default=None, help="Write one row per finding to this CSV.")
 @click.option("--annotate", type=str, default=None, help="Annotated PNG file (one image) or folder.")
+@click.option(
+    "--all-frames", is_flag=True, help="Analyse every frame of sequences (SEQ, CSQ), not the first."
+)
+@click.option(
+    "--frames",
+    "frames_text",
+    default=None,
+    metavar="START:STOP:STEP",
+    help="Analyse these frames of sequences (implies --all-frames), e.g. 0:100:10.",
+)
 @workers_option
 @input_options
 @handle_errors
@@ -189,12 +265,25 @@ def analyze(
     as_json: bool,
     csv_path: str | None,
     annotate: str | None,
+    all_frames: bool,
+    frames_text: str | None,
     workers: int,
     tiff_scale: float | None,
     tiff_offset_c: float | None,
 ) -> None:
-    """Find hot spots, measure configured regions, compare phases and grade defects."""
+    """Find hot spots, measure configured regions, compare phases and grade defects.
+
+    Over a sequence with --all-frames or --frames, every selected frame is analysed and the
+    JSON has, per file, the series of each configured point's T1/ΔT/δ over the frames.
+    """
+    from irpatrol.cli.read_cmds import parse_frames
     from irpatrol.pipeline import Conditions
+
+    frames = parse_frames(frames_text) if frames_text is not None else None
+    if all_frames and frames is None:
+        frames = (0, None, 1)
+    if frames is not None and annotate is not None:
+        raise ParameterError("--annotate", annotate, "left out when frames are selected (one PNG per image)")
 
     if load_ratio is not None and not load_ratio > 0:
         raise ParameterError("--load-ratio", load_ratio, "a ratio > 0")
@@ -212,20 +301,33 @@ def analyze(
         annotate=annotate,
         many=many,
         inputs=InputOptions(tiff_scale, tiff_offset_c),
+        frames=frames,
     )
     results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
-    ok = [r.data for r in results if r.ok and r.data is not None]
+    ok: list[dict[str, Any]] = []
+    series: dict[str, Any] = {}
+    damaged: list[dict[str, Any]] = []
+    for r in results:
+        if not r.ok or r.data is None:
+            continue
+        if "frames" in r.data:  # a sequence, frame by frame
+            ok.extend(r.data["frames"])
+            series[r.data["file"]] = r.data["series"]
+            damaged.extend(r.data["damaged"])
+        else:
+            ok.append(r.data)
     if as_json:
         doc = {
             "rule_pack": pack.name,
             "rule_pack_version": pack.version,
             "images": ok,
+            **({"series": series, "damaged": damaged} if frames is not None else {}),
             "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok],
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        for r in ok:
-            print_table(r)
+        for image in ok:
+            print_table(image)
     if csv_path is not None:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
@@ -235,7 +337,7 @@ def analyze(
             Path(csv_path).write_text(buf.getvalue(), encoding="utf-8")
         except OSError as exc:
             raise FileAccessError(csv_path, f"cannot be written ({exc.strerror or exc})") from exc
-    raise SystemExit(report_failures(results))
+    raise SystemExit(report_failures(results))  # damaged frames make it "partial"
 
 
 def register(group: click.Group) -> None:
@@ -243,4 +345,4 @@ def register(group: click.Group) -> None:
     group.add_command(analyze)
 
 
-__all__ = ["analyze", "analyze_file", "print_table", "register", "write_annotated"]
+__all__ = ["analyze", "analyze_file", "analyze_frames", "print_table", "register", "write_annotated"]

@@ -15,9 +15,10 @@ Errors: :class:`~irpatrol.errors.FormatError` subclasses for a bad file,
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -30,6 +31,7 @@ from irpatrol.diagnosis.points import InspectionPoint
 from irpatrol.diagnosis.rulepack import RulePack
 from irpatrol.errors import ParameterError
 from irpatrol.formats import CameraIdentity, GeoPosition, ThermalFile, open_thermal
+from irpatrol.formats.base import ThermalFrame
 from irpatrol.pipeline.texts import LANGUAGES, bilingual_texts, render_finding_texts
 from irpatrol.thermal.radiometry import Thermogram
 
@@ -122,6 +124,8 @@ class Inspection:
     rule_pack_version: str | None
     conditions: Conditions
     warnings: tuple[str, ...] = ()
+    frame_index: int = 0
+    """Index of the frame in its file (0 for single images; sequences count from 0)."""
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         """JSON-ready dict: the keys ``irpatrol analyze --json`` emits per image, plus file facts.
@@ -145,6 +149,7 @@ class Inspection:
         gps = self.gps
         return {
             "file": self.name,
+            "frame": self.frame_index,
             "format": self.format_name,
             "width": self.width,
             "height": self.height,
@@ -290,16 +295,71 @@ def inspect_image(
     Inspection
         Typed results; ``Inspection.to_dict()`` is the JSON form.
     """
-    if isinstance(source, bytes | bytearray | memoryview):
-        label = name or "<bytes>"
-    else:
-        label = name or Path(source).name
+    label = _label(source, name)
     with open_source(source, name=label, tiff_scale=tiff_scale, tiff_offset_c=tiff_offset_c) as tf:
         frame = tf.first_frame()
-        thermogram = frame.thermogram()
-        info = frame.info
-        format_name = tf.format_name
-        params = frame.calibration.params if frame.has_raw and frame.calibration is not None else None
+        selected, references = _select(label, points, reference_loader)
+        return _inspect_frame(
+            frame,
+            frame.thermogram(),
+            label=label,
+            format_name=tf.format_name,
+            selected=selected,
+            references=references,
+            pack=pack,
+            conditions=conditions,
+            index=0,
+        )
+
+
+def inspect_frames(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    frames: tuple[int, int | None, int] = (0, None, 1),
+    name: str | None = None,
+    points: Sequence[InspectionPoint] | None = (),
+    pack: RulePack | None,
+    conditions: Conditions = Conditions(),  # frozen, so a shared default is safe
+    reference_loader: ReferenceLoader | None = None,
+) -> Iterator[Inspection]:
+    """Inspect the frames of a sequence (SEQ, CSQ) one at a time, as :func:`inspect_image` does one image.
+
+    ``frames`` is ``(start, stop, step)`` over frame indices (``stop`` ``None``: to the end).
+    Nothing is kept between frames, so memory stays bounded however long the recording;
+    points and references are resolved once.  A single image is a sequence of one frame.
+    A damaged frame ends the iteration with :class:`~irpatrol.errors.DamagedFrameError`
+    after every complete frame before it was yielded.
+    """
+    start, stop, step = frames
+    if start < 0 or (stop is not None and stop < 0) or step < 1:
+        raise ParameterError("frames", frames, "(start >= 0, stop >= 0 or None, step >= 1)")
+    label = _label(source, name)
+    with open_source(source, name=label) as tf:
+        selected, references = _select(label, points, reference_loader)
+        for index, frame in itertools.islice(enumerate(tf.frames()), start, stop, step):
+            yield _inspect_frame(
+                frame,
+                frame.thermogram(),
+                label=label,
+                format_name=tf.format_name,
+                selected=selected,
+                references=references,
+                pack=pack,
+                conditions=conditions,
+                index=index,
+            )
+
+
+def _label(source: str | os.PathLike[str] | bytes, name: str | None) -> str:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return name or "<bytes>"
+    return name or Path(source).name
+
+
+def _select(
+    label: str, points: Sequence[InspectionPoint] | None, reference_loader: ReferenceLoader | None
+) -> tuple[tuple[InspectionPoint, ...], dict[str, Thermogram]]:
+    """The points whose ``images`` patterns match the label, and their reference frames."""
     base_name = PurePath(label).name
     selected = tuple(p for p in points or () if p.applies_to(base_name))
     references: dict[str, Thermogram] = {}
@@ -307,6 +367,23 @@ def inspect_image(
         for p in selected:
             if p.reference_image and p.reference_image not in references:
                 references[p.reference_image] = reference_loader(p.reference_image)
+    return selected, references
+
+
+def _inspect_frame(
+    frame: ThermalFrame,
+    thermogram: Thermogram,
+    *,
+    label: str,
+    format_name: str,
+    selected: tuple[InspectionPoint, ...],
+    references: dict[str, Thermogram],
+    pack: RulePack | None,
+    conditions: Conditions,
+    index: int,
+) -> Inspection:
+    info = frame.info
+    params = frame.calibration.params if frame.has_raw and frame.calibration is not None else None
     analysis = analyze_frame(
         thermogram,
         points=selected,
@@ -339,6 +416,7 @@ def inspect_image(
         rule_pack_version=pack.version if pack is not None else None,
         conditions=conditions,
         warnings=info.warnings,
+        frame_index=index,
     )
 
 
@@ -347,6 +425,7 @@ __all__ = [
     "Inspection",
     "ReferenceFolder",
     "ReferenceLoader",
+    "inspect_frames",
     "inspect_image",
     "load_thermogram",
     "open_source",
