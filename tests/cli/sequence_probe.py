@@ -1,6 +1,6 @@
 """Peak memory and frames/s of ``irpatrol temps --all-frames`` over a long generated SEQ.
 
-Run as ``python -m tests.cli.sequence_probe --frames 2000`` (from the repository root);
+Run as ``python -m tests.cli.sequence_probe --frames 5000`` (from the repository root);
 the test in ``test_sequence_memory.py`` uses the same functions.  The sequence repeats
 one small frame: a 64x48 crop of the SC660 sample's first frame with its real CameraInfo
 (a synthetic frame when the shared samples are absent).  Each measurement runs in a
@@ -98,7 +98,7 @@ def measure(seq: Path, out: Path, *, trace: bool = False) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=2000)
+    parser.add_argument("--frames", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (10, args.frames):
