@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from irpatrol.cli import cli
 from irpatrol.diagnosis.rulepack import load_rule_pack
 from irpatrol.errors import ParameterError
+from irpatrol.formats.selection import FrameSelection
 from irpatrol.pipeline import inspect_frames, inspect_image
 from tests.conftest import sample_path
 
@@ -90,6 +91,32 @@ def test_inspect_frames_checks_its_selection() -> None:
     seq = sample_path("flir_sc660_sample.seq")
     pack = load_rule_pack("dlt664-2016")
     with pytest.raises(ParameterError):
-        list(inspect_frames(seq, frames=(0, None, 0), pack=pack))
-    got = [i.frame_index for i in inspect_frames(seq, frames=(0, None, 2), pack=pack)]
+        FrameSelection.parse("0::0")
+    got = [i.frame_index for i in inspect_frames(seq, frames=FrameSelection.parse("::2"), pack=pack)]
     assert got == [0]
+    # by time: the two SC660 frames are 3.967 s apart
+    assert [i.frame_index for i in inspect_frames(seq, frames=FrameSelection.parse("1s:10s"), pack=pack)] == [
+        1
+    ]
+    assert [
+        i.frame_index for i in inspect_frames(seq, frames=FrameSelection.parse("0s:10s:5s"), pack=pack)
+    ] == [0]
+    assert [
+        i.frame_index for i in inspect_frames(seq, frames=FrameSelection.parse("0s:10s:3s"), pack=pack)
+    ] == [0, 1]
+
+
+def test_render_and_temps_select_frames_by_time(tmp_path: Path) -> None:
+    seq = sample_path("flir_sc660_sample.seq")
+    r = CliRunner().invoke(cli, ["render", str(seq), "--all-frames", "-o", str(tmp_path / "png")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
+        "flir_sc660_sample_f0000.png",
+        "flir_sc660_sample_f0001.png",
+    ]
+    r = CliRunner().invoke(cli, ["temps", str(seq), "--frames", "1s:", "-o", str(tmp_path / "npy")])
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in (tmp_path / "npy").iterdir()] == ["flir_sc660_sample_f0001.npy"]
+    for bad in ("1s:5", "3s", "-1s:2s", "x"):
+        r = CliRunner().invoke(cli, ["temps", str(seq), "--frames", bad, "-o", str(tmp_path / "bad")])
+        assert r.exit_code == 2, (bad, r.output)

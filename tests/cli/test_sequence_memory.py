@@ -13,6 +13,7 @@ import pytest
 from irpatrol.cli.options import InputOptions
 from irpatrol.cli.read_cmds import _temps_job
 from irpatrol.formats import flir, open_thermal, registry
+from irpatrol.formats.selection import FrameSelection
 from tests.cli.sequence_probe import measure, write_sequence
 
 
@@ -58,7 +59,13 @@ def test_temps_shows_progress_over_frames(tmp_path: Path, monkeypatch: pytest.Mo
     out = tmp_path / "out"
     out.mkdir()
     result = _temps_job(
-        seq, out=out, fmt="npy", selection=(0, None, 3), overrides={}, inputs=InputOptions(), progress=True
+        seq,
+        out=out,
+        fmt="npy",
+        selection=FrameSelection.parse("::3"),
+        overrides={},
+        inputs=InputOptions(),
+        progress=True,
     )
     assert len(result["outputs"]) == 4
     assert "s.seq: 4frame" in err.getvalue()

@@ -26,6 +26,7 @@ from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats.base import read_source
+from irpatrol.formats.selection import FrameSelection
 
 if TYPE_CHECKING:
     from irpatrol.pipeline import Conditions, Inspection
@@ -84,7 +85,7 @@ def analyze_file(
     annotate: str | None,
     many: bool,
     inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
-    frames: tuple[int, int | None, int] | None = None,
+    frames: FrameSelection | None = None,
 ) -> dict[str, Any]:
     """One image's JSON for ``analyze``: :func:`~irpatrol.pipeline.inspect_image`, then the PNG.
 
@@ -128,7 +129,7 @@ def analyze_frames(
     points_dir: Path | None,
     pack: RulePack,
     conditions: Conditions | None,
-    frames: tuple[int, int | None, int],
+    frames: FrameSelection,
 ) -> dict[str, Any]:
     """A sequence analysed frame by frame, one frame in memory at a time.
 
@@ -251,7 +252,7 @@ def print_table(r: dict[str, Any]) -> None:
     "frames_text",
     default=None,
     metavar="START:STOP:STEP",
-    help="Analyse these frames of sequences (implies --all-frames), e.g. 0:100:10.",
+    help="Analyse these frames of sequences (implies --all-frames): indices 0:100:10 or seconds 10s:60s:5s.",
 )
 @workers_option
 @input_options
@@ -281,7 +282,7 @@ def analyze(
 
     frames = parse_frames(frames_text) if frames_text is not None else None
     if all_frames and frames is None:
-        frames = (0, None, 1)
+        frames = FrameSelection()
     if frames is not None and annotate is not None:
         raise ParameterError("--annotate", annotate, "left out when frames are selected (one PNG per image)")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from irpatrol.cli.options import (
 from irpatrol.errors import CorruptFileError, DamagedFrameError, FileAccessError, ParameterError
 from irpatrol.formats import ThermalFile, ThermalFrame
 from irpatrol.formats.base import FrameInfo
+from irpatrol.formats.selection import FrameSelection
 from irpatrol.formats.writers import TEMPERATURE_FORMATS, format_for_path, write_temperature_file
 from irpatrol.report.thermal_image import render_png
 from irpatrol.thermal.palettes import PALETTES, auto_range
@@ -200,33 +200,17 @@ def _print_info(d: dict[str, Any]) -> None:
         click.echo(f"  warning       {w}")
 
 
-def parse_frames(text: str) -> tuple[int, int | None, int]:
-    """``START:STOP:STEP`` (Python slice, any part optional, none negative) or one index ``N``."""
-    expected = "START:STOP:STEP frame indices (parts optional, none negative), e.g. 0:100:10, or N"
-    parts = text.split(":")
-    if len(parts) > 3:
-        raise ParameterError("--frames", text, expected)
-    try:
-        values = [int(p) if p.strip() else None for p in parts]
-    except ValueError:
-        raise ParameterError("--frames", text, expected) from None
-    if any(v is not None and v < 0 for v in values) or (len(values) == 3 and values[2] == 0):
-        raise ParameterError("--frames", text, expected)
-    if len(values) == 1:
-        if values[0] is None:
-            raise ParameterError("--frames", text, expected)
-        return values[0], values[0] + 1, 1
-    start, stop, step = [*values, None][:3]
-    return start or 0, stop, step or 1
+def parse_frames(text: str) -> FrameSelection:
+    """``START:STOP:STEP`` frame indices, one index ``N``, or seconds (``10s:60s:5s``)."""
+    return FrameSelection.parse(text)
 
 
-def _frames(tf: ThermalFile, selection: tuple[int, int | None, int] | None) -> Iterator[ThermalFrame]:
+def _frames(tf: ThermalFile, selection: FrameSelection | None) -> Iterator[ThermalFrame]:
     """The first frame, or the selected frames one at a time (nothing kept between them)."""
     if selection is None:
         yield tf.first_frame()
         return
-    start, stop, step = selection
-    yield from itertools.islice(tf.frames(), start, stop, step)
+    yield from selection.pick(tf.frames())
 
 
 def _temps_job(
@@ -234,7 +218,7 @@ def _temps_job(
     *,
     out: Path,
     fmt: str | None,
-    selection: tuple[int, int | None, int] | None,
+    selection: FrameSelection | None,
     overrides: dict[str, float | None],
     inputs: InputOptions,
     progress: bool = False,
@@ -280,9 +264,9 @@ def _temps_job(
     if not written:
         if damaged:
             raise CorruptFileError(path, f"no frame could be read: {damaged[0]['error']}")
-        start, stop, step = selection or (0, None, 1)
-        picked = f"{start}:{'' if stop is None else stop}:{step}"
-        raise ParameterError("--frames", picked, f"a selection of the frames {path} holds")
+        raise ParameterError(
+            "--frames", str(selection or FrameSelection()), f"a selection of the frames {path} holds"
+        )
     out_data: dict[str, Any] = {"file": str(path), "outputs": written, **summary}
     if damaged:
         out_data["damaged"] = damaged
@@ -324,7 +308,8 @@ def _output_target(
     "--frames",
     "frames_text",
     metavar="START:STOP:STEP",
-    help="Frames of a sequence to write (indices, parts optional, e.g. 0:1000:10); implies --all-frames.",
+    help="Frames of a sequence to write: indices (parts optional, e.g. 0:1000:10) or seconds from the "
+    "first frame (e.g. 10s:60s:5s); implies --all-frames.",
 )
 @workers_option
 @json_option
@@ -346,7 +331,7 @@ def temps(
     """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
     selection = parse_frames(frames_text) if frames_text is not None else None
     if all_frames and selection is None:
-        selection = (0, None, 1)
+        selection = FrameSelection()
     paths, any_dir = expand_inputs(inputs)
     batch = any_dir or len(paths) > 1 or selection is not None
     if not batch:
@@ -407,17 +392,45 @@ def _render_job(
     span: tuple[float, float] | None,
     overrides: dict[str, float | None],
     inputs: InputOptions,
+    selection: FrameSelection | None = None,
 ) -> dict[str, Any]:
-    frame = inputs.open(path).first_frame()
-    t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
-    lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
-    target = out / f"{path.stem}.png" if batch else out
-    data = render_png(t.celsius, palette=palette, vmin=lo, vmax=hi, valid=t.valid)
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
-    return {"file": str(path), "outputs": [str(target)], "range_c": [lo, hi], **summarize(t)}
+    """One PNG per selected frame (the first frame without a selection), one frame in memory."""
+    written: list[str] = []
+    damaged: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    ranges: list[tuple[float, float]] = []
+    with inputs.open(path) as tf:
+        frames = _frames(tf, selection)
+        while True:
+            try:
+                frame = next(frames, None)
+            except DamagedFrameError as exc:
+                if not written:
+                    raise
+                damaged.append(damage_to_dict(exc))
+                break
+            if frame is None:
+                break
+            t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
+            lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
+            suffix = "" if selection is None else f"_f{frame.index:04d}"
+            target = out / f"{path.stem}{suffix}.png" if batch else out
+            data = render_png(t.celsius, palette=palette, vmin=lo, vmax=hi, valid=t.valid)
+            try:
+                target.write_bytes(data)
+            except OSError as exc:
+                raise FileAccessError(target, f"cannot be written ({exc.strerror or exc})") from exc
+            written.append(str(target))
+            ranges.append((lo, hi))
+            summary = summarize(t)
+    if not written:
+        raise ParameterError(
+            "--frames", str(selection or FrameSelection()), f"a selection of the frames {path} holds"
+        )
+    out_data: dict[str, Any] = {"file": str(path), "outputs": written, "range_c": list(ranges[-1]), **summary}
+    if damaged:
+        out_data["damaged"] = damaged
+    return out_data
 
 
 @cli.command()
@@ -427,6 +440,13 @@ def _render_job(
     "--palette", type=click.Choice(sorted(PALETTES)), help="Palette (default: IRPATROL_PALETTE, else iron)."
 )
 @click.option("--range", "range_text", default="auto", show_default=True, help="'auto' or MIN:MAX in °C.")
+@click.option("--all-frames", is_flag=True, help="A PNG for every frame of a sequence (SEQ/CSQ).")
+@click.option(
+    "--frames",
+    "frames_text",
+    metavar="START:STOP:STEP",
+    help="Frames of a sequence to render (indices or seconds, as for temps); implies --all-frames.",
+)
 @workers_option
 @json_option
 @input_options
@@ -437,16 +457,21 @@ def render(
     output: str,
     palette: str | None,
     range_text: str,
+    all_frames: bool,
+    frames_text: str | None,
     workers: int,
     as_json: bool,
     tiff_scale: float | None,
     tiff_offset_c: float | None,
     **opts: float | None,
 ) -> None:
-    """Render INPUTS as palette PNG images with a colour scale bar."""
+    """Render INPUTS as palette PNG images with a colour scale bar (one per frame with --frames)."""
     span = parse_range(range_text)
+    selection = parse_frames(frames_text) if frames_text is not None else None
+    if all_frames and selection is None:
+        selection = FrameSelection()
     paths, any_dir = expand_inputs(inputs)
-    batch = any_dir or len(paths) > 1
+    batch = any_dir or len(paths) > 1 or selection is not None
     if not batch and Path(output).suffix.lower() != ".png":
         raise ParameterError("--output", output, "a .png file name (or a folder for batches)")
     out, _ = _output_target(output, batch, None, ("png",))
@@ -458,6 +483,7 @@ def render(
         span=span,
         overrides=overrides_from(**opts),
         inputs=InputOptions(tiff_scale, tiff_offset_c),
+        selection=selection,
     )
     results = run_batch(job, paths, workers=workers, desc="render")
     _emit(results, as_json)

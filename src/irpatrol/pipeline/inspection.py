@@ -15,7 +15,6 @@ Errors: :class:`~irpatrol.errors.FormatError` subclasses for a bad file,
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from irpatrol.diagnosis.rulepack import RulePack
 from irpatrol.errors import ParameterError
 from irpatrol.formats import CameraIdentity, GeoPosition, ThermalFile, open_thermal
 from irpatrol.formats.base import ThermalFrame
+from irpatrol.formats.selection import FrameSelection
 from irpatrol.pipeline.texts import LANGUAGES, bilingual_texts, render_finding_texts
 from irpatrol.thermal.radiometry import Thermogram
 
@@ -315,7 +315,7 @@ def inspect_image(
 def inspect_frames(
     source: str | os.PathLike[str] | bytes,
     *,
-    frames: tuple[int, int | None, int] = (0, None, 1),
+    frames: FrameSelection = FrameSelection(),  # noqa: B008  (frozen, immutable default)
     name: str | None = None,
     points: Sequence[InspectionPoint] | None = (),
     pack: RulePack | None,
@@ -324,19 +324,16 @@ def inspect_frames(
 ) -> Iterator[Inspection]:
     """Inspect the frames of a sequence (SEQ, CSQ) one at a time, as :func:`inspect_image` does one image.
 
-    ``frames`` is ``(start, stop, step)`` over frame indices (``stop`` ``None``: to the end).
+    ``frames`` picks frames by index or by time (:class:`~irpatrol.formats.selection.FrameSelection`).
     Nothing is kept between frames, so memory stays bounded however long the recording;
     points and references are resolved once.  A single image is a sequence of one frame.
     A damaged frame ends the iteration with :class:`~irpatrol.errors.DamagedFrameError`
     after every complete frame before it was yielded.
     """
-    start, stop, step = frames
-    if start < 0 or (stop is not None and stop < 0) or step < 1:
-        raise ParameterError("frames", frames, "(start >= 0, stop >= 0 or None, step >= 1)")
     label = _label(source, name)
     with open_source(source, name=label) as tf:
         selected, references = _select(label, points, reference_loader)
-        for index, frame in itertools.islice(enumerate(tf.frames()), start, stop, step):
+        for frame in frames.pick(tf.frames()):
             yield _inspect_frame(
                 frame,
                 frame.thermogram(),
@@ -346,7 +343,7 @@ def inspect_frames(
                 references=references,
                 pack=pack,
                 conditions=conditions,
-                index=index,
+                index=frame.index,
             )
 
 
