@@ -213,6 +213,31 @@ def _frames(tf: ThermalFile, selection: FrameSelection | None) -> Iterator[Therm
     yield from selection.pick(tf.frames())
 
 
+def _readable_frames(
+    tf: ThermalFile,
+    selection: FrameSelection | None,
+    *,
+    written: list[str],
+    damaged: list[dict[str, Any]],
+) -> Iterator[ThermalFrame]:
+    """The selected frames up to a damaged one, which is recorded in ``damaged`` and ends them.
+
+    A damaged frame before anything was ``written`` is the file's failure and is raised.
+    """
+    frames = _frames(tf, selection)
+    while True:
+        try:
+            frame = next(frames, None)
+        except DamagedFrameError as exc:
+            if not written:
+                raise
+            damaged.append(damage_to_dict(exc))
+            return
+        if frame is None:
+            return
+        yield frame
+
+
 def _temps_job(
     path: Path,
     *,
@@ -237,17 +262,7 @@ def _temps_job(
         inputs.open(path) as tf,
         tqdm(desc=path.name, unit="frame", disable=not show, file=sys.stderr) as bar,
     ):
-        frames = _frames(tf, selection)
-        while True:
-            try:
-                frame = next(frames, None)
-            except DamagedFrameError as exc:
-                if not written:
-                    raise
-                damaged.append(damage_to_dict(exc))
-                break
-            if frame is None:
-                break
+        for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
             try:
                 t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
             except CorruptFileError as exc:  # pixels damaged, headers whole: the next frame is fine
@@ -400,17 +415,7 @@ def _render_job(
     summary: dict[str, Any] = {}
     ranges: list[tuple[float, float]] = []
     with inputs.open(path) as tf:
-        frames = _frames(tf, selection)
-        while True:
-            try:
-                frame = next(frames, None)
-            except DamagedFrameError as exc:
-                if not written:
-                    raise
-                damaged.append(damage_to_dict(exc))
-                break
-            if frame is None:
-                break
+        for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
             t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
             lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
             suffix = "" if selection is None else f"_f{frame.index:04d}"

@@ -42,15 +42,13 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        refused = False
 
         async def limited() -> Message:
-            nonlocal seen, refused
+            nonlocal seen
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
-                    refused = True
                     raise _TooLarge
             return msg
 

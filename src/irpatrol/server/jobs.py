@@ -30,6 +30,7 @@ from irpatrol.store.models import Capture, Finding, Point, utcnow
 if TYPE_CHECKING:
     from irpatrol.diagnosis.points import InspectionPoint
     from irpatrol.diagnosis.rulepack import RulePack
+    from irpatrol.pipeline import Inspection
     from irpatrol.server.runtime import Runtime
     from irpatrol.thermal.radiometry import Thermogram
 
@@ -194,7 +195,9 @@ def analyze_capture(rt: Runtime, capture_id: int) -> JobOutcome:
     return JobOutcome("analyzed")
 
 
-def _store_result(rt: Runtime, capture_id: int, inspection: Any, doc: dict[str, Any], pack: str) -> None:
+def _store_result(
+    rt: Runtime, capture_id: int, inspection: Inspection, doc: dict[str, Any], pack: str
+) -> None:
     from irpatrol.server.webhooks import queue_defect_events
 
     new_defects: list[Finding] = []
@@ -206,18 +209,18 @@ def _store_result(rt: Runtime, capture_id: int, inspection: Any, doc: dict[str, 
         for old in list(cap.findings):
             s.delete(old)
         s.flush()
-        cam = getattr(inspection, "camera", None)
-        cap.format_name = getattr(inspection, "format_name", None)
-        cap.camera_make = getattr(cam, "make", None)
-        cap.camera_model = getattr(cam, "model", None)
-        cap.camera_serial = getattr(cam, "serial", None)
-        cap.width = doc.get("width")
-        cap.height = doc.get("height")
-        cap.min_c = _finite(getattr(inspection, "min_c", None))
-        cap.max_c = _finite(getattr(inspection, "max_c", None))
-        cap.mean_c = _finite(getattr(inspection, "mean_c", None))
+        cam = inspection.camera
+        cap.format_name = inspection.format_name
+        cap.camera_make = cam.make
+        cap.camera_model = cam.model
+        cap.camera_serial = cam.serial
+        cap.width = inspection.width
+        cap.height = inspection.height
+        cap.min_c = _finite(inspection.min_c)
+        cap.max_c = _finite(inspection.max_c)
+        cap.mean_c = _finite(inspection.mean_c)
         cap.background_c = doc.get("background_c")
-        if cap.taken_at is None and getattr(inspection, "taken_at", None) is not None:
+        if cap.taken_at is None:
             cap.taken_at = inspection.taken_at
         cap.rule_pack = pack
         cap.result = {k: v for k, v in doc.items() if k != "findings"}

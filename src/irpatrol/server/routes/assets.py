@@ -86,20 +86,13 @@ async def import_asset_file(request: Request, rt: RT, who: AssetEditor) -> Any:
         raise ApiError(
             415, "unsupported_media_type", "send the file as multipart/form-data with a field 'file'"
         )
-    try:
-        async with request.form(max_files=1, max_fields=2) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "invalid", "multipart field 'file' with the asset file is missing")
-            data = await upload.read()
-            filename = upload.filename or "assets"
-            fmt = _format_of(upload)
-    except ApiError:
-        raise
-    except Exception as exc:  # a malformed multipart body
-        if type(exc).__name__ in {"MultiPartException", "ClientDisconnect"}:
-            raise ApiError(400, "bad_request", f"malformed multipart body: {exc}") from None
-        raise
+    async with request.form(max_files=1, max_fields=2) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "invalid", "multipart field 'file' with the asset file is missing")
+        data = await upload.read()
+        filename = upload.filename or "assets"
+        fmt = _format_of(upload)
 
     def run() -> dict[str, Any]:
         with rt.sessions() as s:

@@ -127,20 +127,13 @@ async def upload_capture(
         raise ApiError(
             415, "unsupported_media_type", "send the image as multipart/form-data with a field 'file'"
         )
-    try:
-        async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 2) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "invalid", "multipart field 'file' with the image is missing")
-            fields = _parse_fields(form)
-            data = await upload.read()
-            filename = upload.filename or ""
-    except ApiError:
-        raise
-    except Exception as exc:  # a malformed multipart body
-        if type(exc).__name__ in {"MultiPartException", "ClientDisconnect"}:
-            raise ApiError(400, "bad_request", f"malformed multipart body: {exc}") from None
-        raise
+    async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 2) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "invalid", "multipart field 'file' with the image is missing")
+        fields = _parse_fields(form)
+        data = await upload.read()
+        filename = upload.filename or ""
 
     def accept() -> tuple[Capture, bool]:
         with rt.sessions() as s:
