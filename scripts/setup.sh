@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Set up irpatrol in ./.venv on Debian/Ubuntu: system packages first, then Python packages.
 # Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh dev
-# With the dev extras, Debian's PostgreSQL server is installed too: the tests run on it
-# (scripts/pg-test-server.sh starts a throwaway one). Runs apt-get as root or through sudo.
+# System packages by extras: reports need Pango (WeasyPrint's layout engine) and the Noto CJK
+# fonts for Chinese; the edge agent's uplink and the whole-system demo need Mosquitto; the
+# dev extras add Debian's PostgreSQL server (scripts/pg-test-server.sh starts a throwaway
+# one for the tests) and poppler-utils (pdftoppm, pdftotext: the report tests read PDFs).
+# Runs apt-get as root or through sudo; packages already present are not reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -15,9 +18,25 @@ fi
 apt_packages=()
 # Debian splits venv/ensurepip out of python3
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
+need_deb() { # need_deb PACKAGE: queue PACKAGE unless dpkg already has it installed
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || apt_packages+=("$1")
+}
+case ",$extras," in
+*,dev,* | *,all,* | *,server,* | *,report,*)
+    need_deb libpango-1.0-0
+    need_deb libpangoft2-1.0-0
+    need_deb fonts-noto-cjk
+    ;;
+esac
+case ",$extras," in
+*,dev,* | *,all,* | *,edge,*)
+    command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || apt_packages+=(mosquitto)
+    ;;
+esac
 case ",$extras," in
 *,dev,*)
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
+    command -v pdftoppm >/dev/null || apt_packages+=(poppler-utils)
     ;;
 esac
 if ((${#apt_packages[@]})); then
