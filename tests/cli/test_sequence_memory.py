@@ -69,3 +69,63 @@ def test_temps_shows_progress_over_frames(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert len(result["outputs"]) == 4
     assert "s.seq: 4frame" in err.getvalue()
+
+
+def test_render_and_analyze_show_progress_over_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from irpatrol.cli.analyze_cmd import analyze_frames
+    from irpatrol.cli.read_cmds import _render_job
+    from irpatrol.diagnosis.rulepack import load_rule_pack
+
+    seq = write_sequence(tmp_path / "s.seq", 12)
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    out = tmp_path / "out"
+    out.mkdir()
+    rendered = _render_job(
+        seq,
+        out=out,
+        batch=True,
+        palette="iron",
+        span=None,
+        overrides={},
+        inputs=InputOptions(),
+        selection=FrameSelection.parse("::2"),
+        progress=True,
+    )
+    assert len(rendered["outputs"]) == 6
+    assert "s.seq: 6frame" in err.getvalue()
+    analysed = analyze_frames(
+        seq,
+        points=None,
+        points_dir=None,
+        pack=load_rule_pack("dlt664-2016"),
+        conditions=None,
+        frames=FrameSelection.parse("::4"),
+        progress=True,
+    )
+    assert len(analysed["frames"]) == 3
+    assert "s.seq: 3frame" in err.getvalue()
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from irpatrol.cli.read_cmds import _render_job
+
+    seq = write_sequence(tmp_path / "s.seq", 4)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    _render_job(
+        seq,
+        out=tmp_path,
+        batch=True,
+        palette="iron",
+        span=None,
+        overrides={},
+        inputs=InputOptions(),
+        selection=FrameSelection(),
+        progress=True,
+    )
+    assert err.getvalue() == ""

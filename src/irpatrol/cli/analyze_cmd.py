@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from irpatrol.cli.app import handle_errors
-from irpatrol.cli.batch import report_failures, run_batch
+from irpatrol.cli.batch import frame_bar, report_failures, run_batch
 from irpatrol.cli.options import (
     InputOptions,
     expand_inputs,
@@ -86,17 +86,18 @@ def analyze_file(
     many: bool,
     inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
     frames: FrameSelection | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """One image's JSON for ``analyze``: :func:`~irpatrol.pipeline.inspect_image`, then the PNG.
 
     A picklable batch job (with :func:`functools.partial`); ``points_dir`` is where a
     point's relative ``reference_image`` is looked up (the points file's folder).  With
     ``frames`` (start, stop, step) a sequence is analysed frame by frame
-    (:func:`analyze_frames`).
+    (:func:`analyze_frames`), with a bar over the frames when ``progress``.
     """
     if frames is not None:
         return analyze_frames(path, points=points, points_dir=points_dir, pack=pack,
-                              conditions=conditions, frames=frames)  # fmt: skip
+                              conditions=conditions, frames=frames, progress=progress)  # fmt: skip
     # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
     from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_image
 
@@ -130,6 +131,7 @@ def analyze_frames(
     pack: RulePack,
     conditions: Conditions | None,
     frames: FrameSelection,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """A sequence analysed frame by frame, one frame in memory at a time.
 
@@ -137,6 +139,7 @@ def analyze_frames(
     the series follow each configured point's T1/T2/T0, ΔT, rise and δ (and grade) over
     the frames, the data DL/T 664's real-time analysis (实时分析判断法) watches.  A damaged
     frame ends the sequence; the frames before it are kept and the damage is reported.
+    ``progress`` shows a bar over the frames on a terminal.
     """
     from irpatrol.errors import DamagedFrameError
     from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_frames
@@ -145,35 +148,37 @@ def analyze_frames(
     series: dict[str, list[dict[str, Any]]] = {}
     damaged: list[dict[str, Any]] = []
     configured = {p.id for p in points.points} if points is not None else set()
-    try:
-        for inspection in inspect_frames(
-            path,
-            frames=frames,
-            name=str(path),
-            points=points.points if points is not None else (),
-            pack=pack,
-            conditions=conditions or Conditions(),
-            reference_loader=ReferenceFolder(points_dir or Path()),
-        ):
-            doc = inspection.to_dict()
-            results.append(doc)
-            for f in doc["findings"]:
-                if f["subject"] not in configured:
-                    continue
-                c = f["comparison"] or {}
-                g = f["finding"] or {}
-                series.setdefault(f["subject"], []).append(
-                    {
-                        "frame": doc["frame"],
-                        "max_c": doc["max_c"],
-                        **{k: c.get(k) for k in SERIES_FIELDS},
-                        "grade": g.get("grade", "not graded"),
-                    }
-                )
-    except DamagedFrameError as exc:
-        if not results:
-            raise
-        damaged.append({"file": str(path), "frame": exc.frame_index, "error": str(exc)})
+    with frame_bar(path, progress) as bar:
+        try:
+            for inspection in inspect_frames(
+                path,
+                frames=frames,
+                name=str(path),
+                points=points.points if points is not None else (),
+                pack=pack,
+                conditions=conditions or Conditions(),
+                reference_loader=ReferenceFolder(points_dir or Path()),
+            ):
+                doc = inspection.to_dict()
+                results.append(doc)
+                bar.update()
+                for f in doc["findings"]:
+                    if f["subject"] not in configured:
+                        continue
+                    c = f["comparison"] or {}
+                    g = f["finding"] or {}
+                    series.setdefault(f["subject"], []).append(
+                        {
+                            "frame": doc["frame"],
+                            "max_c": doc["max_c"],
+                            **{k: c.get(k) for k in SERIES_FIELDS},
+                            "grade": g.get("grade", "not graded"),
+                        }
+                    )
+        except DamagedFrameError as exc:
+            if not results:
+                raise
+            damaged.append({"file": str(path), "frame": exc.frame_index, "error": str(exc)})
     return {"file": str(path), "frames": results, "series": series, "damaged": damaged}
 
 
@@ -303,6 +308,7 @@ def analyze(
         many=many,
         inputs=InputOptions(tiff_scale, tiff_offset_c),
         frames=frames,
+        progress=not many,
     )
     results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
     ok: list[dict[str, Any]] = []

@@ -52,6 +52,16 @@ class _Guarded:
             return JobResult(str(path), None, f"{path}: internal error, please report it: {detail}")
 
 
+def frame_bar(path: Path, enabled: bool) -> tqdm[Any]:
+    """A progress bar over the frames of one sequence, on stderr when it is a terminal.
+
+    Shown only when ``enabled`` (one input file with a frame selection: with many files
+    the per-file bar of :func:`run_batch` is the one to watch) and stderr is a terminal,
+    so pipes and logs get no control characters.
+    """
+    return tqdm(desc=path.name, unit="frame", disable=not (enabled and sys.stderr.isatty()), file=sys.stderr)
+
+
 def default_workers() -> int:
     """One worker per available core."""
     try:

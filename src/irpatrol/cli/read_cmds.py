@@ -12,10 +12,9 @@ from typing import Any
 
 import click
 import numpy as np
-from tqdm import tqdm
 
 from irpatrol.cli.app import cli, handle_errors
-from irpatrol.cli.batch import JobResult, report_failures, run_batch
+from irpatrol.cli.batch import JobResult, frame_bar, report_failures, run_batch
 from irpatrol.cli.options import (
     InputOptions,
     expand_inputs,
@@ -257,11 +256,7 @@ def _temps_job(
     written: list[str] = []
     damaged: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
-    show = progress and selection is not None and sys.stderr.isatty()
-    with (
-        inputs.open(path) as tf,
-        tqdm(desc=path.name, unit="frame", disable=not show, file=sys.stderr) as bar,
-    ):
+    with inputs.open(path) as tf, frame_bar(path, progress and selection is not None) as bar:
         for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
             try:
                 t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
@@ -408,13 +403,17 @@ def _render_job(
     overrides: dict[str, float | None],
     inputs: InputOptions,
     selection: FrameSelection | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """One PNG per selected frame (the first frame without a selection), one frame in memory."""
+    """One PNG per selected frame (the first frame without a selection), one frame in memory.
+
+    ``progress`` shows a bar over the frames (one input file with a selection).
+    """
     written: list[str] = []
     damaged: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
     ranges: list[tuple[float, float]] = []
-    with inputs.open(path) as tf:
+    with inputs.open(path) as tf, frame_bar(path, progress and selection is not None) as bar:
         for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
             t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
             lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
@@ -428,6 +427,7 @@ def _render_job(
             written.append(str(target))
             ranges.append((lo, hi))
             summary = summarize(t)
+            bar.update()
     if not written:
         raise ParameterError(
             "--frames", str(selection or FrameSelection()), f"a selection of the frames {path} holds"
@@ -489,6 +489,7 @@ def render(
         overrides=overrides_from(**opts),
         inputs=InputOptions(tiff_scale, tiff_offset_c),
         selection=selection,
+        progress=len(paths) == 1,
     )
     results = run_batch(job, paths, workers=workers, desc="render")
     _emit(results, as_json)
