@@ -158,6 +158,30 @@ class SettingsError(IrpatrolError, ValueError):
         super().__init__(f"setting {variable}: {detail}")
 
 
+class OutboxFullError(IrpatrolError, OSError):
+    """The edge agent's outbox refused an item: its byte budget or its disk is full.
+
+    ``directory`` is the outbox folder, ``needed`` the bytes the item would take,
+    ``used`` and ``limit`` the bytes in use and allowed for that item's lane (``None``
+    when the disk itself is full).  Nothing already committed is affected; retry once
+    acknowledged items have been cleaned up.
+    """
+
+    def __init__(
+        self, directory: str | Path, detail: str, *, needed: int, used: int | None, limit: int | None
+    ) -> None:
+        self.directory = str(directory)
+        self.needed = needed
+        self.used = used
+        self.limit = limit
+        self.detail = detail
+        super().__init__(f"outbox {self.directory}: {detail}")
+
+
+class EdgeConfigError(DataFileError):
+    """An edge agent configuration file (TOML) is malformed."""
+
+
 class AnalysisError(IrpatrolError, ValueError):
     """An analysis could not be carried out on the given data (e.g. alignment failed)."""
 
@@ -168,8 +192,9 @@ def failure_kind(exc: BaseException) -> FailureKind:
     * ``"bad-input"``: an :class:`IrpatrolError` other than :class:`FileAccessError` (a
       damaged or unsupported file, a malformed rule pack or points file, a parameter
       out of range).  Retrying the same input gives the same answer: fail it permanently.
-    * ``"transient"``: :class:`FileAccessError` or any other :class:`OSError` (disk full,
-      permission, network file system, a file still being written).  Worth a retry.
+    * ``"transient"``: :class:`FileAccessError`, :class:`OutboxFullError` or any other
+      :class:`OSError` (disk full, permission, network file system, a file still being
+      written).  Worth a retry.
     * ``"bug"``: anything else (``TypeError``, ``KeyError``, ``AssertionError`` ...).  The
       readers translate only the low-level errors that damaged data causes (see
       :func:`irpatrol.formats.base.is_damage`), so these come from defects in irpatrol:
@@ -185,7 +210,7 @@ def failure_kind(exc: BaseException) -> FailureKind:
     >>> failure_kind(TypeError("oops"))
     'bug'
     """
-    if isinstance(exc, FileAccessError):
+    if isinstance(exc, FileAccessError | OutboxFullError):
         return "transient"
     if isinstance(exc, IrpatrolError):
         return "bad-input"
