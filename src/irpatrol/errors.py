@@ -186,15 +186,40 @@ class AnalysisError(IrpatrolError, ValueError):
     """An analysis could not be carried out on the given data (e.g. alignment failed)."""
 
 
+class GnssError(IrpatrolError, ValueError):
+    """A GNSS log or stream could not be read as NMEA 0183 (no valid sentence in it, ...).
+
+    ``source`` names the file or stream (``host:port``, ``/dev/ttyUSB0``), ``detail``
+    says what is wrong.  Damaged sentences inside a readable log are counted, not raised.
+    """
+
+    def __init__(self, source: str | Path, detail: str) -> None:
+        self.source = str(source)
+        self.detail = detail
+        super().__init__(f"{self.source}: {detail}")
+
+
+class GnssSourceError(IrpatrolError, ConnectionError):
+    """A GNSS receiver could not be reached or its connection broke (TCP, serial port).
+
+    ``source`` names it (``host:port``, ``/dev/ttyUSB0``); worth a retry.
+    """
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"{source}: {detail}")
+
+
 def failure_kind(exc: BaseException) -> FailureKind:
     """Classify an exception raised by a job: ``"bad-input"``, ``"transient"`` or ``"bug"``.
 
     * ``"bad-input"``: an :class:`IrpatrolError` other than :class:`FileAccessError` (a
       damaged or unsupported file, a malformed rule pack or points file, a parameter
       out of range).  Retrying the same input gives the same answer: fail it permanently.
-    * ``"transient"``: :class:`FileAccessError`, :class:`OutboxFullError` or any other
-      :class:`OSError` (disk full, permission, network file system, a file still being
-      written).  Worth a retry.
+    * ``"transient"``: :class:`FileAccessError`, :class:`OutboxFullError`,
+      :class:`GnssSourceError` or any other :class:`OSError` (disk full, permission,
+      network file system, a file still being written).  Worth a retry.
     * ``"bug"``: anything else (``TypeError``, ``KeyError``, ``AssertionError`` ...).  The
       readers translate only the low-level errors that damaged data causes (see
       :func:`irpatrol.formats.base.is_damage`), so these come from defects in irpatrol:
@@ -210,7 +235,7 @@ def failure_kind(exc: BaseException) -> FailureKind:
     >>> failure_kind(TypeError("oops"))
     'bug'
     """
-    if isinstance(exc, FileAccessError | OutboxFullError):
+    if isinstance(exc, FileAccessError | OutboxFullError | GnssSourceError):
         return "transient"
     if isinstance(exc, IrpatrolError):
         return "bad-input"
