@@ -42,7 +42,6 @@ import os
 import shutil
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -67,7 +66,6 @@ DISK_MARGIN = 256 * 1024
 MAX_KEY_LENGTH = 512
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _SQLITE_FULL = 13
-_BALLAST_RETRY_S = 5.0
 _CHUNK = 1024 * 1024
 
 T = TypeVar("T")
@@ -201,14 +199,13 @@ class Outbox:
             self._conn = self._connect()
             _fsync_dir(self.directory)
             self._ballast = self.directory / BALLAST_NAME
-            self._last_ballast_try = 0.0
             self.recovery = self._recover()
             self._blob_bytes = int(
                 self._conn.execute(
                     "SELECT COALESCE(SUM(blob_size), 0) FROM items WHERE state != 'acked'"
                 ).fetchone()[0]
             )
-            self._restore_ballast(force=True)
+            self._restore_ballast()
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -257,14 +254,10 @@ class Outbox:
 
     # -- the ballast (disk reserve) -------------------------------------------------------
 
-    def _restore_ballast(self, *, force: bool = False) -> None:
-        """Put the ballast back when the disk has room for it (tried at most every few seconds)."""
+    def _restore_ballast(self) -> None:
+        """Put the ballast back when the disk has room for it again (first use of freed space)."""
         if self.reserve_bytes == 0 or self._ballast.exists():
             return
-        now = time.monotonic()
-        if not force and now - self._last_ballast_try < _BALLAST_RETRY_S:
-            return
-        self._last_ballast_try = now
         if shutil.disk_usage(self.directory).free < self.reserve_bytes + 2 * DISK_MARGIN:
             return
         tmp = self.directory / (BALLAST_NAME + ".part")
@@ -295,7 +288,6 @@ class Outbox:
             self._ballast.unlink()
         except FileNotFoundError:
             return False
-        self._last_ballast_try = time.monotonic()
         log.warning("outbox %s: disk full, reserve released for acks, cleanup and alarms", self.directory)
         return True
 
@@ -595,7 +587,7 @@ class Outbox:
                 if not _is_full(exc):
                     raise
                 log.warning("outbox %s: could not shrink the database yet (%s)", self.directory, exc)
-            self._restore_ballast(force=True)
+            self._restore_ballast()
         return int(n)
 
     def close(self) -> None:
