@@ -384,3 +384,42 @@ class WebhookDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class EdgeMessage(Base):
+    """One message from an edge agent (robot), stored once by its idempotency key (``docs/edge-protocol.md``).
+
+    ``key`` is unique: a message delivered again (MQTT is at least once) finds its row and is
+    only acknowledged again.  ``created_at`` is when the agent committed it, ``received_at``
+    when the server stored it.  Results and alarms also become a :class:`Capture` with its
+    findings (``capture_id``); an alarm and the result of the same image share one capture.
+    """
+
+    __tablename__ = "edge_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    robot: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id", ondelete="SET NULL"), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EdgeReject(Base):
+    """A dead letter: an edge message that can never be stored (malformed), kept for a person to read.
+
+    It is acknowledged as ``rejected`` when its key could be read, so the agent stops
+    sending it; ``payload`` is the raw message (cut at 64 KiB).
+    """
+
+    __tablename__ = "edge_rejects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    topic: Mapped[str] = mapped_column(String(256))
+    robot: Mapped[str | None] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(512), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
