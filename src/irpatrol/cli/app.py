@@ -21,6 +21,7 @@ from irpatrol.errors import (
     DataFileError,
     FileAccessError,
     FormatError,
+    GnssError,
     IrpatrolError,
     ParameterError,
     SettingsError,
@@ -34,7 +35,7 @@ class ExitStatus(enum.IntEnum):
     ERROR = 1
     USAGE = 2
     BAD_INPUT = 3
-    """A file could not be read as thermal data (unsupported, corrupt, absurd constants)."""
+    """A file could not be read as thermal data (unsupported, corrupt, absurd constants) or as NMEA."""
     PARTIAL = 4
     """A batch finished but some files failed; they are listed at the end."""
     BAD_DATA_FILE = 5
@@ -46,7 +47,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def exit_code_for(exc: IrpatrolError) -> ExitStatus:
     """The exit status a library error maps to."""
-    if isinstance(exc, FormatError | FileAccessError):
+    if isinstance(exc, FormatError | FileAccessError | GnssError):
         return ExitStatus.BAD_INPUT
     if isinstance(exc, DataFileError):
         return ExitStatus.BAD_DATA_FILE
