@@ -26,11 +26,11 @@ from sqlalchemy import and_, or_, select, update
 
 from irpatrol.errors import failure_kind
 from irpatrol.store.models import Capture, Finding, Point, utcnow
+from irpatrol.store.results import apply_inspection, finding_rows
 
 if TYPE_CHECKING:
     from irpatrol.diagnosis.points import InspectionPoint
     from irpatrol.diagnosis.rulepack import RulePack
-    from irpatrol.pipeline import Inspection
     from irpatrol.server.runtime import Runtime
     from irpatrol.thermal.radiometry import Thermogram
 
@@ -117,46 +117,6 @@ def _reference_loader(rt: Runtime) -> Any:
     return load
 
 
-def _finding_rows(capture: Capture, inspection_dict: dict[str, Any]) -> list[Finding]:
-    rows = []
-    for seq, a in enumerate(inspection_dict.get("findings", [])):
-        g = a.get("finding") or {}
-        c = a.get("comparison") or {}
-        grade = g.get("grade", "not_graded")
-        value = int(g["grade_value"]) if "grade_value" in g else -1
-        rows.append(
-            Finding(
-                capture_id=capture.id,
-                seq=seq,
-                point_id=capture.point_id,
-                station_id=capture.station_id,
-                taken_at=capture.taken_at or capture.received_at,
-                subject=str(a.get("subject", ""))[:128],
-                device=str(a.get("device", ""))[:256],
-                part=str(a.get("part", ""))[:64],
-                heating_type=a.get("heating_type"),
-                grade=grade,
-                grade_value=value,
-                rule_pack=g.get("rule_pack"),
-                rule_id=g.get("rule_id"),
-                clause=g.get("clause"),
-                verification=g.get("verification"),
-                tentative=bool(g.get("tentative", False)),
-                t1_c=c.get("t1_c", g.get("t1_c")),
-                t2_c=c.get("t2_c", g.get("t2_c")),
-                t0_c=c.get("t0_c", g.get("t0_c")),
-                delta_t_k=c.get("delta_t_k", g.get("delta_t_k")),
-                rise_k=c.get("rise_k", g.get("rise_k")),
-                delta_pct=c.get("delta_pct", g.get("delta_pct")),
-                flags=[*a.get("flags", []), *g.get("flags", [])],
-                facts=a,
-                defect_status="open" if value >= 1 else None,
-                status_changed_at=utcnow() if value >= 1 else None,
-            )
-        )
-    return rows
-
-
 def analyze_capture(rt: Runtime, capture_id: int) -> JobOutcome:
     """Claim and analyse one capture; write its results or its failure.
 
@@ -191,13 +151,11 @@ def analyze_capture(rt: Runtime, capture_id: int) -> JobOutcome:
         doc = inspection.to_dict()
     except Exception as exc:
         return _fail_or_retry(rt, cap, exc)
-    _store_result(rt, capture_id, inspection, doc, pack.name)
+    _store_result(rt, capture_id, doc, pack.name)
     return JobOutcome("analyzed")
 
 
-def _store_result(
-    rt: Runtime, capture_id: int, inspection: Inspection, doc: dict[str, Any], pack: str
-) -> None:
+def _store_result(rt: Runtime, capture_id: int, doc: dict[str, Any], pack: str) -> None:
     from irpatrol.server.webhooks import queue_defect_events
 
     new_defects: list[Finding] = []
@@ -209,26 +167,8 @@ def _store_result(
         for old in list(cap.findings):
             s.delete(old)
         s.flush()
-        cam = inspection.camera
-        cap.format_name = inspection.format_name
-        cap.camera_make = cam.make
-        cap.camera_model = cam.model
-        cap.camera_serial = cam.serial
-        cap.width = inspection.width
-        cap.height = inspection.height
-        cap.min_c = _finite(inspection.min_c)
-        cap.max_c = _finite(inspection.max_c)
-        cap.mean_c = _finite(inspection.mean_c)
-        cap.background_c = doc.get("background_c")
-        if cap.taken_at is None:
-            cap.taken_at = inspection.taken_at
-        cap.rule_pack = pack
-        cap.result = {k: v for k, v in doc.items() if k != "findings"}
-        cap.status = "analyzed"
-        cap.analyzed_at = utcnow()
-        cap.claimed_at = None
-        cap.error = cap.error_kind = None
-        rows = _finding_rows(cap, doc)
+        apply_inspection(cap, doc, rule_pack=pack)
+        rows = finding_rows(cap, doc)
         s.add_all(rows)
         s.flush()
         new_defects = [f for f in rows if f.grade_value >= SERIOUS]
@@ -238,12 +178,6 @@ def _store_result(
         from irpatrol.server.tasks import kick_webhooks
 
         kick_webhooks(rt)
-
-
-def _finite(x: float | None) -> float | None:
-    import math
-
-    return None if x is None or not math.isfinite(float(x)) else round(float(x), 3)
 
 
 def _fail_or_retry(rt: Runtime, cap: Capture, exc: Exception) -> JobOutcome:
