@@ -72,6 +72,22 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Deliveries of one webhook event tried before it is marked dead."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST, s.")
+    mqtt_host: str | None = Field(
+        default=None,
+        description="MQTT broker the server takes edge agents' messages from (none: no MQTT ingest).",
+    )
+    mqtt_port: int = Field(default=1883, ge=1, le=65535, description="Port of the MQTT broker.")
+    mqtt_topic_prefix: str = Field(
+        default="irpatrol", description="First topic level of the edge protocol (docs/edge-protocol.md)."
+    )
+    mqtt_client_id: str = Field(
+        default="irpatrol-ingest", description="MQTT client id of the ingest (its persistent session)."
+    )
+    mqtt_username: str | None = Field(default=None, description="MQTT user name of the ingest, if any.")
+    mqtt_password: str | None = Field(default=None, description="MQTT password of the ingest, if any.")
+    mqtt_keepalive_s: int = Field(
+        default=30, ge=2, le=3600, description="MQTT keepalive of the ingest, s (dead links seen within 2x)."
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the setting, or SQLite in the data folder."""
