@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, PostgresHuey, SqliteHuey, crontab
 from huey.exceptions import RetryTask
+from huey.storage import PostgresStorage
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
@@ -32,12 +33,47 @@ log = logging.getLogger("irpatrol.server.tasks")
 QUEUE_NAME = "irpatrol"
 
 
+_SCHEMA_LOCK = 0x69727061  # "irpa": the advisory lock key serialising huey's table creation
+
+
+class _OneTripPostgresStorage(PostgresStorage):
+    """huey's PostgreSQL storage, safe to create from many processes at once, enqueueing in one trip.
+
+    * Creating the tables: ``CREATE TABLE IF NOT EXISTS`` is not safe against itself on
+      PostgreSQL (two processes creating the same table at once: one fails with a unique
+      violation in ``pg_type``), and every API process and worker builds its queue on first
+      use.  The creation runs under a transaction-scoped advisory lock.
+    * Enqueueing: huey's own runs ``begin``, the insert, ``pg_notify`` and ``commit`` under a
+      per-process lock.  One statement on the autocommit connection is atomic by itself:
+      the task row and the wake-up notification commit together or not at all.  Every upload
+      enqueues, so this is on the server's hottest path.
+    """
+
+    def initialize_schema(self) -> None:
+        with self.db(commit=True, close=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            for sql in self.ddl:
+                curs.execute(sql)
+
+    def enqueue(self, data: bytes, priority: int | None = None) -> None:
+        with self.db() as curs:
+            curs.execute(
+                f"WITH t AS (INSERT INTO {self.table_task} (queue, data, priority) "
+                "VALUES (%s, %s, %s) RETURNING id) SELECT pg_notify(%s, '') FROM t",
+                (self.name, data, priority or 0, self.channel),
+            )
+
+
+class _PostgresHuey(PostgresHuey):
+    storage_class = _OneTripPostgresStorage
+
+
 def _make_huey(rt: Runtime) -> Huey:
     url = make_url(rt.settings.resolved_database_url())
     common = {"results": False, "utc": True}
     if url.get_backend_name() == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey(QUEUE_NAME, dsn=dsn, **common)
+        return _PostgresHuey(QUEUE_NAME, dsn=dsn, **common)
     return SqliteHuey(QUEUE_NAME, filename=str(rt.settings.data_dir / "queue.db"), fsync=True, **common)
 
 

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from irpatrol.errors import FormatError, ParameterError
 from irpatrol.store.blobs import BlobStore
-from irpatrol.store.db import READ_ONLY
 from irpatrol.store.models import FIX_QUALITIES, Capture, Execution, PatrolPlan, Point
 
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -105,22 +104,18 @@ def accept_capture(
     (``False``); a different file under the same key is a :class:`ParameterError`.
     Commits the session.
     """
-    if not session.in_transaction():  # the lookups below only read: no write lock on SQLite
-        session.connection(execution_options={READ_ONLY: True})
-    if idempotency_key is not None:
-        existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
-        if existing is not None:
-            return _same_or_conflict(existing, data), False
+    # The slow part first, outside any transaction: the name and fields are checked, the file
+    # is opened as a radiometric image and stored (fsynced).  Then one short transaction
+    # inserts the row: it is the only time SQLite's one write lock is held, and on PostgreSQL
+    # an upload costs one connection checkout and one commit.  A retried key is settled by the
+    # unique constraint at the insert (a retry re-checks and re-stores the same bytes, which
+    # is free: the blob store is content-addressed).
     filename = check_filename(filename)
     fields.check()
-    station_id, rated_a = _station_of(session, fields)
-    # End the reading transaction before the slow part: the file is checked and fsynced outside
-    # any transaction, and only the insert takes SQLite's one write lock (checking and storing
-    # under it serialised all uploads).  The unique key still settles a race at the insert.
-    session.commit()
     check_radiometric(data, filename)
     sha = hashlib.sha256(data).hexdigest()
     blobs.put(data)
+    station_id, rated_a = _station_of(session, fields)
     cap = Capture(
         idempotency_key=idempotency_key,
         sha256=sha,
@@ -153,12 +148,12 @@ def accept_capture(
         existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
         if existing is None:
             raise
-        return _same_or_conflict(existing, data), False
+        return _same_or_conflict(existing, data, sha), False
     return cap, True
 
 
-def _same_or_conflict(existing: Capture, data: bytes) -> Capture:
-    if existing.sha256 != hashlib.sha256(data).hexdigest():
+def _same_or_conflict(existing: Capture, data: bytes, sha256: str | None = None) -> Capture:
+    if existing.sha256 != (sha256 or hashlib.sha256(data).hexdigest()):
         raise ParameterError(
             "Idempotency-Key", existing.idempotency_key, "a new key: it was used for a different file"
         )
