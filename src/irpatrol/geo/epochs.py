@@ -164,9 +164,9 @@ def _gga(b: _Builder, s: Sentence) -> None:
     b.set("num_sats", _int(s.get("numSV")))
     b.set("hdop", _float(s.get("HDOP")))
     b.set("diff_age_s", _float(s.get("diffAge")))
-    station = s.get("diffStation")
-    if station not in ("", None):
-        b.set("station_id", str(station))
+    station = s.field(14)  # as written: "0002", not the number 2
+    if station:
+        b.set("station_id", station)
 
 
 def _gns(b: _Builder, s: Sentence) -> None:

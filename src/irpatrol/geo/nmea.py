@@ -130,6 +130,15 @@ class Sentence:
         """True for ``$P...`` sentences (``$PSTI``, ``$PUBX``, ``$PSRF`` ...)."""
         return self.talker == "P"
 
+    def field(self, index: int) -> str:
+        """Raw text of field ``index`` as written (0 is the address), ``""`` when absent.
+
+        For fields whose text matters more than their value: a base station id
+        ``0002`` that a parser would turn into the number 2.
+        """
+        fields = self.raw[1 : self.raw.rfind(b"*")].split(b",")
+        return fields[index].decode("ascii") if 0 <= index < len(fields) else ""
+
     def get(self, name: str) -> Any:
         """Field ``name`` of the message, or ``""`` when the sentence has no such field."""
         return getattr(self.message, name, "")
