@@ -58,8 +58,6 @@ def serve(host: str | None, port: int | None, workers: int | None, processes: in
 
     Creates and migrates the database on first start.
     """
-    import os
-
     import uvicorn
 
     from irpatrol.server.app import create_app
@@ -70,11 +68,36 @@ def serve(host: str | None, port: int | None, workers: int | None, processes: in
         f"irpatrol server on http://{s.host}:{s.port}/ (data {s.data_dir}, "
         f"database {rt.engine.dialect.name}, {s.processes} process(es), {s.workers} analysis worker(s) each)"
     )
-    if s.processes == 1:
-        app = create_app(s, runtime=rt, start_worker=True)
-        uvicorn.run(app, host=s.host, port=s.port, log_level="warning", access_log=False)
-        return
-    rt.close()
+    # the MQTT ingest runs once, in this (the first) process, beside the API
+    ingest = _start_ingest(rt if s.processes == 1 else _runtime()) if s.mqtt_host else None
+    try:
+        if s.processes == 1:
+            app = create_app(s, runtime=rt, start_worker=True)
+            uvicorn.run(app, host=s.host, port=s.port, log_level="warning", access_log=False)
+            return
+        rt.close()
+        _serve_processes(s)
+    finally:
+        if ingest is not None:
+            ingest.stop()
+
+
+def _start_ingest(rt: Runtime) -> Any:
+    """The MQTT ingest of edge messages, started in a background thread."""
+    from irpatrol.server.mqtt_ingest import MqttIngest
+
+    ingest = MqttIngest.from_runtime(rt)
+    ingest.start()
+    s = rt.settings
+    click.echo(f"edge messages from MQTT {s.mqtt_host}:{s.mqtt_port} ({s.mqtt_topic_prefix}/v1/+/...)")
+    return ingest
+
+
+def _serve_processes(s: Any) -> None:
+    import os
+
+    import uvicorn
+
     # each process builds its own app from the same settings (passed on in the environment)
     for name in ("data_dir", "database_url", "workers", "max_upload_mb", "rules"):
         value = getattr(s, name)
@@ -89,6 +112,42 @@ def serve(host: str | None, port: int | None, workers: int | None, processes: in
         log_level="warning",
         access_log=False,
     )
+
+
+@click.command("mqtt-ingest")
+@click.option("--mqtt-host", default=None, help="Broker (default IRPATROL_MQTT_HOST).")
+@click.option(
+    "--mqtt-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port (default IRPATROL_MQTT_PORT).",
+)
+@handle_errors
+def mqtt_ingest(mqtt_host: str | None, mqtt_port: int | None) -> None:
+    """Store edge agents' messages from the MQTT broker, then acknowledge them (docs/edge-protocol.md).
+
+    `serve` runs the same ingest when IRPATROL_MQTT_HOST is set; run this instead to keep it
+    apart from the API.  One ingest per IRPATROL_MQTT_CLIENT_ID.  Stops on Ctrl-C or SIGTERM.
+    """
+    import signal
+
+    from irpatrol.server.mqtt_ingest import MqttIngest
+
+    rt = _runtime(mqtt_host=mqtt_host, mqtt_port=mqtt_port)
+    ingest = MqttIngest.from_runtime(rt)
+    s = rt.settings
+    click.echo(f"irpatrol mqtt-ingest: {s.mqtt_host}:{s.mqtt_port} -> database {rt.engine.dialect.name}")
+
+    def _term(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        ingest.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
 
 
 @click.command()
@@ -211,5 +270,5 @@ def token_create(user_name: str, scopes: tuple[str, ...], name: str | None, days
 
 def register(group: click.Group) -> None:
     """Add the server commands to the command group."""
-    for cmd in (serve, worker, db, import_assets, user, token):
+    for cmd in (serve, worker, mqtt_ingest, db, import_assets, user, token):
         group.add_command(cmd)
