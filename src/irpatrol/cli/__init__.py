@@ -4,11 +4,20 @@ A package rather than one ``cli.py``: one module per command family keeps each
 small (as rasterio's ``rio`` does), and the group lives in :mod:`irpatrol.cli.app`.
 """
 
-from irpatrol.cli import analyze_cmd, demo_cmd, gnss_cmd, grading_cmds, read_cmds, server_cmds  # noqa: F401  (register)
+from irpatrol.cli import (  # noqa: F401  (register)
+    analyze_cmd,
+    demo_cmd,
+    edge_cmd,
+    gnss_cmd,
+    grading_cmds,
+    read_cmds,
+    server_cmds,
+)
 from irpatrol.cli.allocator import keep_freed_memory
 from irpatrol.cli.app import ExitStatus, cli
 
 analyze_cmd.register(cli)
+edge_cmd.register(cli)
 gnss_cmd.register(cli)
 grading_cmds.register(cli)
 server_cmds.register(cli)
