@@ -456,6 +456,14 @@ class Outbox:
                     self.directory, "disk full while writing a blob", needed=needed, used=None, limit=None
                 ) from exc
 
+    def __contains__(self, key: object) -> bool:
+        """True when ``key`` is in the outbox, in any state (until purged)."""
+        if not isinstance(key, str):
+            return False
+        with self._lock:
+            self._check_open()
+            return self._has(key)
+
     def _has(self, key: str) -> bool:
         return self._conn.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone() is not None
 

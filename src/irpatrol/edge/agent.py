@@ -1,0 +1,390 @@
+"""The agent: captures → point → on-site analysis → outbox, in real time.
+
+For each :class:`~irpatrol.edge.sources.Capture` the agent
+
+1. computes the image's SHA-256 and the item keys ``{robot}:{kind}:{sha256}:{frame}``; when
+   the result (and image) is already in the outbox, it stops there (a restart re-reads the
+   watched folder without re-analysing it);
+2. matches it to an inspection point (:mod:`irpatrol.edge.matching`) and looks up the GNSS
+   position at its capture time;
+3. analyses it with the shared pipeline (:func:`irpatrol.pipeline.inspect_image`), with the
+   point's regions and the rule pack;
+4. commits, in this order, an ``alarm`` item if any finding is graded critical (危急), the
+   ``result`` item, and the ``file`` item holding the image bytes.  Each ``put`` is durable
+   when it returns; a crash between them is repaired by the next run, which finds the
+   missing keys and adds them.
+
+A file the pipeline cannot read becomes a ``telemetry`` event (``capture-failed``), never a
+crash.  A full outbox blocks the loop (back-pressure), retrying every ``full_retry_s``
+seconds; alarms still get in through the reserve.  Telemetry (position, counters, outbox
+state) is committed every ``telemetry_interval_s`` seconds from a second thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from irpatrol.diagnosis.rulemodel import Grade
+from irpatrol.diagnosis.rulepack import RulePack
+from irpatrol.edge.config import EdgeConfig
+from irpatrol.edge.matching import Match, PointMatcher, preset_from_name
+from irpatrol.edge.outbox import Lane, Outbox
+from irpatrol.edge.plans import Execution
+from irpatrol.edge.positions import PositionProvider, position_dict
+from irpatrol.edge.sources import Capture, CaptureSource
+from irpatrol.errors import IrpatrolError, OutboxFullError, failure_kind
+from irpatrol.geo import PositionFix
+from irpatrol.pipeline import Conditions, Inspection, inspect_image
+
+log = logging.getLogger(__name__)
+
+KINDS = ("alarm", "result", "telemetry", "file")
+MAX_FULL_RETRIES = 17_280
+"""Retries of one capture while the outbox is full (a day at the default 5 s) before it is given up."""
+
+
+def item_key(robot_id: str, kind: str, sha256: str, frame_index: int) -> str:
+    """The idempotency key of one item of a capture: the same image always gives the same key.
+
+    >>> item_key("robot-07", "result", "ab" * 32, 0)[:25]
+    'robot-07:result:abababab'
+    """
+    return f"{robot_id}:{kind}:{sha256}:{frame_index}"
+
+
+def is_critical(inspection: Inspection) -> bool:
+    """True when any finding is graded critical (危急缺陷), the grade that raises an alarm."""
+    return any(
+        a.finding is not None and a.finding.grade == Grade.CRITICAL for a in inspection.analysis.assessments
+    )
+
+
+@dataclass
+class AgentStats:
+    """Counters since start: captures seen, analysed, skipped (already in the outbox), failed
+    (unreadable), alarms raised, unmatched captures, and waits on a full outbox."""
+
+    captures: int = 0
+    analysed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    alarms: int = 0
+    unmatched: int = 0
+    full_waits: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready counters."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one capture: its sha256, the keys now in the outbox, critical or not."""
+
+    sha256: str
+    keys: tuple[str, ...]
+    critical: bool = False
+    skipped: bool = False
+    failed: str | None = None
+
+
+class Agent:
+    """Sources → analysis → outbox for one robot (see the module docstring).
+
+    ``on_committed(key)`` is called after each item is known to be in the outbox (newly put
+    or found there), for logs and tests.  ``positions`` gives GNSS fixes; ``execution`` records
+    which plan points were captured.
+    """
+
+    def __init__(
+        self,
+        config: EdgeConfig,
+        *,
+        outbox: Outbox,
+        matcher: PointMatcher,
+        pack: RulePack | None,
+        positions: PositionProvider | None = None,
+        execution: Execution | None = None,
+        on_committed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.matcher = matcher
+        self.pack = pack
+        self.positions = positions
+        self.execution = execution
+        self.on_committed = on_committed
+        self.stats = AgentStats()
+        self.conditions = Conditions(
+            ambient_c=config.ambient_c,
+            load_ratio=config.load_ratio,
+            humidity_pct=config.humidity_pct,
+            wind_ms=config.wind_ms,
+        )
+        self._boot = uuid.uuid4().hex[:12]
+        self._telemetry_seq = 0
+        self._state = "starting"
+        self._last_fix: PositionFix | None = None
+
+    # -- one capture ------------------------------------------------------------------------
+
+    def _put(
+        self, lane: Lane, kind: str, key: str, payload: dict[str, Any], blob: bytes | None = None
+    ) -> None:
+        self.outbox.put(lane, kind, key, payload, blob)
+        if self.on_committed is not None:
+            self.on_committed(key)
+
+    def _fix(self, capture: Capture, when: datetime) -> PositionFix | None:
+        if self.positions is None:
+            return None
+        try:
+            fix = self.positions.position_at(when)
+        except IrpatrolError as exc:
+            log.warning("no position for %s: %s", capture.file_name, exc)
+            return None
+        if fix is not None:
+            self._last_fix = fix
+        return fix
+
+    def _match(self, capture: Capture, preset: str | None, fix: PositionFix | None) -> Match | None:
+        latlon = capture.latlon
+        if latlon is None and fix is not None and not fix.is_stale:
+            latlon = (fix.lat, fix.lon)
+        return self.matcher.match(
+            point_code=capture.point_code, preset=preset, local_xy=capture.local_xy, latlon=latlon
+        )
+
+    def capture_record(
+        self, capture: Capture, sha: str, match: Match | None, preset: str | None, fix: PositionFix | None
+    ) -> dict[str, Any]:
+        """The ``capture`` object of a result or alarm (``docs/edge.md``)."""
+        when, source = self._capture_time(capture)
+        position = position_dict(fix)
+        if position is None and capture.latlon is not None:
+            lat, lon = capture.latlon
+            position = {
+                "lat": lat,
+                "lon": lon,
+                "alt_m": None,
+                "quality": "reported",
+                "sigma_m": None,
+                "heading_deg": None,
+                "age_s": 0.0,
+                "flags": ["reported"],
+            }
+        point = match.point if match is not None else None
+        execution_id = capture.execution_id
+        if execution_id is None and self.execution is not None:
+            execution_id = self.execution.execution_id
+        return {
+            "sha256": sha,
+            "file_name": capture.file_name,
+            "size": len(capture.data),
+            "frame_index": capture.frame_index,
+            "taken_at": when.isoformat(),
+            "time_source": source,
+            "received_at": capture.received_at.isoformat(),
+            "robot_id": self.config.robot_id,
+            "station": self.config.station,
+            "preset": preset if preset is not None else (point.preset if point else None),
+            "point_code": point.code if point else None,
+            "point_id": point.point_id if point else None,
+            "match": {"method": match.method, "distance_m": match.distance_m} if match else None,
+            "local_xy": list(capture.local_xy) if capture.local_xy else None,
+            "execution_id": execution_id,
+            "position": position,
+        }
+
+    @staticmethod
+    def _capture_time(capture: Capture) -> tuple[datetime, str]:
+        if capture.taken_at is not None:
+            return capture.taken_at.astimezone(UTC), "robot"
+        return capture.received_at.astimezone(UTC), "received"
+
+    def process(self, capture: Capture) -> Outcome:
+        """Analyse one capture and commit its items; raises OutboxFullError when they do not fit."""
+        self.stats.captures += 1
+        cfg = self.config
+        sha = hashlib.sha256(capture.data).hexdigest()
+        keys = {k: item_key(cfg.robot_id, k, sha, capture.frame_index) for k in ("alarm", "result", "file")}
+        wanted = [keys["result"]] + ([keys["file"]] if cfg.send_images else [])
+        if all(k in self.outbox for k in wanted):
+            self.stats.skipped += 1
+            return Outcome(sha, tuple(wanted), critical=keys["alarm"] in self.outbox, skipped=True)
+        preset = capture.preset
+        if preset is None:
+            preset = preset_from_name(capture.file_name, cfg.preset_pattern)
+        when, _ = self._capture_time(capture)
+        fix = self._fix(capture, when)
+        match = self._match(capture, preset, fix)
+        if match is None:
+            self.stats.unmatched += 1
+        try:
+            inspection = inspect_image(
+                capture.data,
+                name=capture.file_name,
+                points=match.point.regions if match else (),
+                pack=self.pack,
+                conditions=self.conditions,
+            )
+        except Exception as exc:  # one bad frame must never stop the patrol
+            kind = failure_kind(exc)
+            if kind == "bug":
+                log.exception(
+                    "analysis of %s failed (a bug; the capture is kept as an event)", capture.file_name
+                )
+            else:
+                log.warning("%s", exc)
+            self.stats.failed += 1
+            key = item_key(cfg.robot_id, "failed", sha, capture.frame_index)
+            event = {
+                "event": "capture-failed",
+                "robot_id": cfg.robot_id,
+                "capture": self.capture_record(capture, sha, match, preset, fix),
+                "error": {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:500]},
+            }
+            self._put(Lane.TELEMETRY, "telemetry", key, event)
+            return Outcome(sha, (key,), failed=str(exc))
+        self.stats.analysed += 1
+        record = self.capture_record(capture, sha, match, preset, fix)
+        body = {"capture": record, "inspection": inspection.to_dict(lang=None)}
+        critical = is_critical(inspection)
+        done: list[str] = []
+        if critical:
+            self._put(Lane.ALARM, "alarm", keys["alarm"], body)
+            self.stats.alarms += 1
+            done.append(keys["alarm"])
+            log.warning(
+                "critical finding in %s (point %s): alarm queued", capture.file_name, record["point_code"]
+            )
+        self._put(Lane.RESULT, "result", keys["result"], body)
+        done.append(keys["result"])
+        if cfg.send_images:
+            meta = {"sha256": sha, "file_name": capture.file_name, "size": len(capture.data)}
+            self._put(Lane.FILE, "file", keys["file"], meta, capture.data)
+            done.append(keys["file"])
+        if match is not None and self.execution is not None:
+            self.execution.seen(match.point.code)
+        return Outcome(sha, tuple(done), critical=critical)
+
+    # -- telemetry ----------------------------------------------------------------------------
+
+    def telemetry(self) -> str:
+        """Commit one telemetry item (state, counters, outbox, last position); answers its key."""
+        self._telemetry_seq += 1
+        key = f"{self.config.robot_id}:telemetry:{self._boot}:{self._telemetry_seq}"
+        now = datetime.now(UTC)
+        fix = self.positions.position_at(now) if self.positions is not None else None
+        body = {
+            "event": "status",
+            "robot_id": self.config.robot_id,
+            "time": now.isoformat(),
+            "state": self._state,
+            "position": position_dict(fix),
+            "stats": self.stats.to_dict(),
+            "outbox": {**self.outbox.counts(), "bytes": self.outbox.used_bytes()},
+            "execution": (
+                {
+                    "plan_id": self.execution.plan_id,
+                    "execution_id": self.execution.execution_id,
+                    "missed_so_far": len(self.execution.missed()),
+                }
+                if self.execution is not None
+                else None
+            ),
+        }
+        self._put(Lane.TELEMETRY, "telemetry", key, body)
+        return key
+
+    def _telemetry_loop(self, stop: threading.Event) -> None:
+        interval = self.config.telemetry_interval_s
+        for _ in range(100_000_000):  # bounded; ended by `stop`
+            if stop.wait(interval):
+                return
+            try:
+                self.telemetry()
+            except OutboxFullError:
+                log.debug("outbox full: telemetry skipped")
+            except IrpatrolError as exc:
+                log.warning("telemetry: %s", exc)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self, source: CaptureSource, stop: threading.Event) -> bool:
+        """Process captures until the source ends (answers True) or ``stop`` is set (False)."""
+        tele_stop = threading.Event()
+        tele = threading.Thread(target=self._telemetry_loop, args=(tele_stop,), name="irpatrol-telemetry")
+        tele.daemon = True
+        tele.start()
+        self._state = "patrolling"
+        try:
+            for capture in _until(source.captures(stop), stop):
+                self._process_with_backpressure(capture, stop)
+            return not stop.is_set()
+        finally:
+            self._state = "stopped"
+            tele_stop.set()
+            tele.join(timeout=10)
+            source.close()
+
+    def _process_with_backpressure(self, capture: Capture, stop: threading.Event) -> None:
+        waiting = False
+        for _attempt in range(MAX_FULL_RETRIES):
+            try:
+                self.process(capture)
+            except OutboxFullError as exc:
+                self.stats.full_waits += 1
+                if not waiting:
+                    log.warning("outbox full, waiting for the uplink to drain it: %s", exc)
+                    waiting = True
+                    self._state = "outbox-full"
+                if stop.wait(self.config.full_retry_s):
+                    return
+                continue
+            if waiting:
+                log.info("outbox has room again")
+                self._state = "patrolling"
+            return
+        log.error("capture %s given up: the outbox stayed full", capture.file_name)
+
+
+def _until(captures: Iterator[Capture], stop: threading.Event) -> Iterator[Capture]:
+    for c in captures:
+        yield c
+        if stop.is_set():
+            return
+
+
+def describe(outcome: Outcome) -> str:
+    """One log line for an outcome."""
+    flag = " CRITICAL" if outcome.critical else ""
+    state = "skipped (already queued)" if outcome.skipped else ("failed" if outcome.failed else "queued")
+    return f"{outcome.sha256[:12]} {state}{flag}: {len(outcome.keys)} items"
+
+
+def outbox_for(cfg: EdgeConfig) -> Outbox:
+    """The outbox the configuration names (created if needed)."""
+    return Outbox(
+        Path(cfg.outbox_dir), byte_budget=cfg.outbox_budget_bytes, reserve_bytes=cfg.outbox_reserve_bytes
+    )
+
+
+__all__ = [
+    "KINDS",
+    "Agent",
+    "AgentStats",
+    "Outcome",
+    "describe",
+    "is_critical",
+    "item_key",
+    "outbox_for",
+]
