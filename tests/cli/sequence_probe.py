@@ -36,15 +36,24 @@ registry.MMAP_THRESHOLD = 1 << 20
 from irpatrol.cli import cli
 from irpatrol.cli.allocator import keep_freed_memory
 keep_freed_memory()
-seq, out, trace = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+seq, out, trace, command = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+stdout = sys.stdout
+if command == "analyze":  # the JSON document goes to OUT
+    args = ["analyze", seq, "--all-frames", "--json"]
+    sys.stdout = open(out, "w", encoding="utf-8")
+else:
+    args = ["temps", seq, "--all-frames", "-o", out]
 if trace:
     tracemalloc.start()
 start = time.perf_counter()
 try:
-    cli.main(["temps", seq, "--all-frames", "-o", out], prog_name="irpatrol")
+    cli.main(args, prog_name="irpatrol")
 except SystemExit as exc:
     code = exc.code
 elapsed = time.perf_counter() - start
+if sys.stdout is not stdout:
+    sys.stdout.close()
+    sys.stdout = stdout
 peak = tracemalloc.get_traced_memory()[1] if trace else None
 rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux keeps the parent's across exec
 try:  # the high-water mark of this interpreter alone
@@ -83,10 +92,14 @@ def write_sequence(path: Path, frames: int) -> Path:
     return path
 
 
-def measure(seq: Path, out: Path, *, trace: bool = False) -> dict[str, Any]:
-    """Run ``irpatrol temps SEQ --all-frames -o OUT`` in a fresh interpreter; its figures."""
+def measure(seq: Path, out: Path, *, trace: bool = False, command: str = "temps") -> dict[str, Any]:
+    """Run ``irpatrol temps SEQ --all-frames -o OUT`` in a fresh interpreter; its figures.
+
+    With ``command="analyze"``: ``irpatrol analyze SEQ --all-frames --json`` with the JSON
+    document written to OUT.
+    """
     proc = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(seq), str(out), "1" if trace else "0"],
+        [sys.executable, "-c", _MEASURE, str(seq), str(out), "1" if trace else "0", command],
         capture_output=True,
         text=True,
         check=True,
@@ -99,14 +112,16 @@ def measure(seq: Path, out: Path, *, trace: bool = False) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=5000)
+    parser.add_argument("--command", choices=("temps", "analyze"), default="temps")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (10, args.frames):
             seq = write_sequence(Path(tmp) / f"s{n}.seq", n)
-            fig = measure(seq, Path(tmp) / f"out{n}")
-            traced = measure(seq, Path(tmp) / f"traced{n}", trace=True)
+            fig = measure(seq, Path(tmp) / f"out{n}", command=args.command)
+            traced = measure(seq, Path(tmp) / f"traced{n}", trace=True, command=args.command)
             print(
-                f"{n} frames ({seq.stat().st_size / 1e6:.1f} MB): max RSS {fig['maxrss_kb'] / 1024:.1f} MiB, "
+                f"{args.command}: {n} frames ({seq.stat().st_size / 1e6:.1f} MB): "
+                f"max RSS {fig['maxrss_kb'] / 1024:.1f} MiB, "
                 f"traced peak {traced['traced_peak'] / 2**20:.2f} MiB, {n / fig['seconds']:.0f} frames/s"
             )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,17 +89,19 @@ def analyze_file(
     inputs: InputOptions = InputOptions(),  # noqa: B008  (frozen, immutable default)
     frames: FrameSelection | None = None,
     progress: bool = False,
+    spool_dir: Path | None = None,
 ) -> dict[str, Any]:
     """One image's JSON for ``analyze``: :func:`~irpatrol.pipeline.inspect_image`, then the PNG.
 
     A picklable batch job (with :func:`functools.partial`); ``points_dir`` is where a
     point's relative ``reference_image`` is looked up (the points file's folder).  With
     ``frames`` (start, stop, step) a sequence is analysed frame by frame
-    (:func:`analyze_frames`), with a bar over the frames when ``progress``.
+    (:func:`analyze_frames`), with a bar over the frames when ``progress``, its per-frame
+    results spooled to ``spool_dir`` when given.
     """
     if frames is not None:
-        return analyze_frames(path, points=points, points_dir=points_dir, pack=pack,
-                              conditions=conditions, frames=frames, progress=progress)  # fmt: skip
+        return analyze_frames(path, points=points, points_dir=points_dir, pack=pack, conditions=conditions,
+                              frames=frames, progress=progress, spool_dir=spool_dir)  # fmt: skip
     # imported here, not at module level: scipy makes `irpatrol --help`/`temps` start slower
     from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_image
 
@@ -132,6 +136,7 @@ def analyze_frames(
     conditions: Conditions | None,
     frames: FrameSelection,
     progress: bool = False,
+    spool_dir: Path | None = None,
 ) -> dict[str, Any]:
     """A sequence analysed frame by frame, one frame in memory at a time.
 
@@ -140,13 +145,20 @@ def analyze_frames(
     the frames, the data DL/T 664's real-time analysis (实时分析判断法) watches.  A damaged
     frame ends the sequence; the frames before it are kept and the damage is reported.
     ``progress`` shows a bar over the frames on a terminal.
+
+    With ``spool_dir`` the per-frame results and series entries are not kept: each is
+    written as one JSON line to a file there as soon as it is made, and the result names
+    the files instead (``"frames_spool"``, ``"series_spool"``, ``"frame_count"``), so a
+    recording of any length is analysed in bounded memory (:class:`FrameSpool` reads them).
     """
     from irpatrol.errors import DamagedFrameError
     from irpatrol.pipeline import Conditions, ReferenceFolder, inspect_frames
 
+    spool = FrameSpool.create(spool_dir) if spool_dir is not None else None
     results: list[dict[str, Any]] = []
     series: dict[str, list[dict[str, Any]]] = {}
     damaged: list[dict[str, Any]] = []
+    count = 0
     configured = {p.id for p in points.points} if points is not None else set()
     with frame_bar(path, progress) as bar:
         try:
@@ -160,26 +172,126 @@ def analyze_frames(
                 reference_loader=ReferenceFolder(points_dir or Path()),
             ):
                 doc = inspection.to_dict()
-                results.append(doc)
+                count += 1
                 bar.update()
                 for f in doc["findings"]:
                     if f["subject"] not in configured:
                         continue
                     c = f["comparison"] or {}
                     g = f["finding"] or {}
-                    series.setdefault(f["subject"], []).append(
-                        {
-                            "frame": doc["frame"],
-                            "max_c": doc["max_c"],
-                            **{k: c.get(k) for k in SERIES_FIELDS},
-                            "grade": g.get("grade", "not graded"),
-                        }
-                    )
+                    entry = {
+                        "frame": doc["frame"],
+                        "max_c": doc["max_c"],
+                        **{k: c.get(k) for k in SERIES_FIELDS},
+                        "grade": g.get("grade", "not graded"),
+                    }
+                    if spool is not None:
+                        spool.add_series(f["subject"], entry)
+                    else:
+                        series.setdefault(f["subject"], []).append(entry)
+                if spool is not None:
+                    spool.add_frame(doc)
+                else:
+                    results.append(doc)
         except DamagedFrameError as exc:
-            if not results:
+            if not count:
+                if spool is not None:
+                    spool.discard()
                 raise
             damaged.append({"file": str(path), "frame": exc.frame_index, "error": str(exc)})
+        finally:
+            if spool is not None:
+                spool.close()
+    if spool is not None:
+        return {"file": str(path), **spool.names(), "frame_count": count, "damaged": damaged}
     return {"file": str(path), "frames": results, "series": series, "damaged": damaged}
+
+
+class FrameSpool:
+    """Per-frame results of one sequence on disk, one JSON document a line.
+
+    ``<stem>.frames.jsonl`` holds the frames' results in order; ``<stem>.series.jsonl``
+    holds ``[point, entry]`` pairs.  Written by a batch job (possibly in another process),
+    read back by the command while it prints, so neither side holds the whole sequence.
+    """
+
+    def __init__(self, frames_path: Path, series_path: Path) -> None:
+        self.frames_path = frames_path
+        self.series_path = series_path
+        self._frames: io.TextIOWrapper | None = None
+        self._series: io.TextIOWrapper | None = None
+
+    @classmethod
+    def create(cls, directory: Path) -> FrameSpool:
+        """A new spool with unique file names in ``directory``, open for writing."""
+        import tempfile
+
+        fd, name = tempfile.mkstemp(suffix=".frames.jsonl", dir=directory)
+        stem = name[: -len(".frames.jsonl")]
+        spool = cls(Path(name), Path(stem + ".series.jsonl"))
+        try:
+            spool._frames = open(fd, "w", encoding="utf-8")  # noqa: SIM115  (closed by close())
+            spool._series = spool.series_path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise FileAccessError(
+                directory, f"cannot hold the frames' results ({exc.strerror or exc})"
+            ) from exc
+        return spool
+
+    @classmethod
+    def from_result(cls, data: dict[str, Any]) -> FrameSpool:
+        """The spool an :func:`analyze_frames` result names."""
+        return cls(Path(data["frames_spool"]), Path(data["series_spool"]))
+
+    def names(self) -> dict[str, str]:
+        """The file names, for the job's result."""
+        return {"frames_spool": str(self.frames_path), "series_spool": str(self.series_path)}
+
+    def add_frame(self, doc: dict[str, Any]) -> None:
+        assert self._frames is not None
+        self._frames.write(json.dumps(doc, ensure_ascii=False) + "\n")
+
+    def add_series(self, point: str, entry: dict[str, Any]) -> None:
+        assert self._series is not None
+        self._series.write(json.dumps([point, entry], ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        for fh in (self._frames, self._series):
+            if fh is not None:
+                fh.close()
+
+    def discard(self) -> None:
+        """Close and delete the files (the job failed: nothing to report from them)."""
+        self.close()
+        self.frames_path.unlink(missing_ok=True)
+        self.series_path.unlink(missing_ok=True)
+
+    def frame_lines(self) -> Iterator[str]:
+        """Each frame's result as its JSON text, in order."""
+        with self.frames_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield line.rstrip("\n")
+
+    def frames(self) -> Iterator[dict[str, Any]]:
+        """Each frame's result, in order."""
+        for line in self.frame_lines():
+            yield json.loads(line)
+
+    def points(self) -> list[str]:
+        """The configured points with a series, in order of first appearance."""
+        seen: dict[str, None] = {}
+        with self.series_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                seen.setdefault(json.loads(line)[0], None)
+        return list(seen)
+
+    def series(self, point: str) -> Iterator[dict[str, Any]]:
+        """The series entries of ``point``, in frame order."""
+        with self.series_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                name, entry = json.loads(line)
+                if name == point:
+                    yield entry
 
 
 def _csv_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -240,6 +352,66 @@ def print_table(r: dict[str, Any]) -> None:
         )
 
 
+def _images(done: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every analysed image or frame, in input order (frames read back from their spools)."""
+    for data in done:
+        if "frames_spool" in data:
+            yield from FrameSpool.from_result(data).frames()
+        else:
+            yield data
+
+
+def _write_json(pack: RulePack, done: list[dict[str, Any]], results: list[Any], sequences: bool) -> None:
+    """The ``--json`` document, written piece by piece: a frame's result is never held twice.
+
+    Images and frames are one compact JSON object a line inside ``"images"``.
+    """
+    out = partial(click.echo, nl=False)
+    out("{\n")
+    out(f'  "rule_pack": {json.dumps(pack.name)},\n  "rule_pack_version": {json.dumps(pack.version)},\n')
+    out('  "images": [')
+    first = True
+    for data in done:
+        texts = (
+            FrameSpool.from_result(data).frame_lines()
+            if "frames_spool" in data
+            else iter([json.dumps(data, ensure_ascii=False)])
+        )
+        for text in texts:
+            out(("\n    " if first else ",\n    ") + text)
+            first = False
+    out("\n  ],\n")
+    if sequences:
+        out('  "series": {')
+        for i, data in enumerate(done):
+            out(("\n" if i == 0 else ",\n") + f"    {json.dumps(data['file'], ensure_ascii=False)}: {{")
+            if "series_spool" in data:
+                spool = FrameSpool.from_result(data)
+                for j, point in enumerate(spool.points()):
+                    out(("\n" if j == 0 else ",\n") + f"      {json.dumps(point, ensure_ascii=False)}: [")
+                    for k, entry in enumerate(spool.series(point)):
+                        out(("\n" if k == 0 else ",\n") + "        " + json.dumps(entry, ensure_ascii=False))
+                    out("\n      ]")
+            out("}")
+        out("\n  },\n")
+        damaged = [d for data in done for d in data.get("damaged", [])]
+        out(f'  "damaged": {json.dumps(damaged, ensure_ascii=False)},\n')
+    failed = [{"file": r.path, "error": r.error} for r in results if not r.ok]
+    out(f'  "failed": {json.dumps(failed, ensure_ascii=False)}\n}}\n')
+
+
+def _write_csv(path: Path, images: Iterable[dict[str, Any]]) -> None:
+    """One row per finding, written as the images are read."""
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for image in images:
+                writer.writerows(_csv_rows([image]))
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot be written ({exc.strerror or exc})") from exc
+
+
 @click.command("analyze")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--points", "points_path", type=str, default=None, help="Inspection-points YAML file.")
@@ -298,52 +470,29 @@ def analyze(
     points = _load_points(points_path)
     files, any_dir = expand_inputs(inputs)
     many = any_dir or len(files) > 1
-    job = partial(
-        analyze_file,
-        points=points,
-        points_dir=Path(points_path).parent if points_path else None,
-        pack=pack,
-        conditions=conditions,
-        annotate=annotate,
-        many=many,
-        inputs=InputOptions(tiff_scale, tiff_offset_c),
-        frames=frames,
-        progress=not many,
-    )
-    results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
-    ok: list[dict[str, Any]] = []
-    series: dict[str, Any] = {}
-    damaged: list[dict[str, Any]] = []
-    for r in results:
-        if not r.ok or r.data is None:
-            continue
-        if "frames" in r.data:  # a sequence, frame by frame
-            ok.extend(r.data["frames"])
-            series[r.data["file"]] = r.data["series"]
-            damaged.extend(r.data["damaged"])
+    with tempfile.TemporaryDirectory(prefix="irpatrol-analyze-") as spool_dir:
+        job = partial(
+            analyze_file,
+            points=points,
+            points_dir=Path(points_path).parent if points_path else None,
+            pack=pack,
+            conditions=conditions,
+            annotate=annotate,
+            many=many,
+            inputs=InputOptions(tiff_scale, tiff_offset_c),
+            frames=frames,
+            progress=not many,
+            spool_dir=Path(spool_dir) if frames is not None else None,
+        )
+        results = run_batch(job, files, workers=workers if many else 1, desc="analyze")
+        done = [r.data for r in results if r.ok and r.data is not None]
+        if as_json:
+            _write_json(pack, done, results, frames is not None)
         else:
-            ok.append(r.data)
-    if as_json:
-        doc = {
-            "rule_pack": pack.name,
-            "rule_pack_version": pack.version,
-            "images": ok,
-            **({"series": series, "damaged": damaged} if frames is not None else {}),
-            "failed": [{"file": r.path, "error": r.error} for r in results if not r.ok],
-        }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        for image in ok:
-            print_table(image)
-    if csv_path is not None:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(_csv_rows(ok))
-        try:
-            Path(csv_path).write_text(buf.getvalue(), encoding="utf-8")
-        except OSError as exc:
-            raise FileAccessError(csv_path, f"cannot be written ({exc.strerror or exc})") from exc
+            for image in _images(done):
+                print_table(image)
+        if csv_path is not None:
+            _write_csv(Path(csv_path), _images(done))
     raise SystemExit(report_failures(results))  # damaged frames make it "partial"
 
 
