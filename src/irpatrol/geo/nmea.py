@@ -12,9 +12,9 @@ checked sentence is then parsed by pynmeagps (``validate=VALCKSUM``).
 Skip reasons (:data:`SKIP_REASONS`, keys of :attr:`ReadStats.skipped`):
 
 ``comment``
-    a line starting with ``#`` (log headers);
+    a printable line starting with ``#`` (log headers);
 ``gpsd_json``
-    a line starting with ``{`` (gpsd's JSON reports on its port and in its logs);
+    a printable line starting with ``{`` (gpsd's JSON reports on its port and in its logs);
 ``not_nmea``
     printable text that is not a ``$`` sentence (``!AIVDM``, prompts, stray text),
     counted once per run between sentences;
@@ -232,15 +232,14 @@ class NmeaReader:
 
     # -- one line ---------------------------------------------------------------------------
     def _line(self, line: bytes, out: list[Sentence]) -> None:
-        line = line.strip(b" \t\r\n\x00")
+        line = line.strip(b" \t\r\n")
         if not line:
             return
         skipped = self.stats.skipped
-        if line[:1] == b"#":
-            skipped["comment"] += 1
-            return
-        if line[:1] == b"{":
-            skipped["gpsd_json"] += 1
+        # a printable line starting with # or { is a comment or a gpsd report; with binary bytes
+        # in it, it is noise that may hide a sentence after a `$`
+        if line[:1] in (b"#", b"{") and not _is_binary(line):
+            skipped["comment" if line[:1] == b"#" else "gpsd_json"] += 1
             return
         parts = line.split(b"$")
         lead = parts[0].strip()
