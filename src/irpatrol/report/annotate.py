@@ -1,18 +1,25 @@
 """Annotated thermal image: palette rendering with regions, hot spots and grades drawn on.
 
-Returns PNG bytes; the caller writes them.  Regions are outlined in white with
-their phase name, hot spots marked with a cross and their rank and peak (°C),
-and each graded inspection point labelled with its grade.
+Returns PNG bytes (or a Pillow image); the caller writes them.  Regions are outlined
+in white with their phase name, hot spots marked with a cross and their rank and peak
+(°C), and each graded inspection point labelled with its grade.  What is drawn is a
+:class:`Markers` value, built from a live analysis (:func:`markers_from_analysis`) or
+from its JSON form as the server stores it (:func:`markers_from_doc`), so the reports
+draw stored captures exactly like fresh ones.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from irpatrol.diagnosis.analysis import FrameAnalysis
+from irpatrol.errors import ParameterError
 from irpatrol.thermal.measure import Box, Ellipse, Line, Polygon, Region, Spot
 from irpatrol.thermal.palettes import apply_palette, auto_range
 from irpatrol.thermal.radiometry import Thermogram
@@ -52,6 +59,135 @@ def _draw_region(draw: ImageDraw.ImageDraw, region: Region, s: int, colour: tupl
         draw.rectangle([region.x * s, region.y * s, (region.x + 1) * s, (region.y + 1) * s], outline=colour)
 
 
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+
+
+@dataclass(frozen=True, kw_only=True)
+class Markers:
+    """What to draw on a thermal image, in frame pixels.
+
+    ``regions``: (name, shape) pairs; ``spots``: (rank, x, y, peak °C) of hot spots;
+    ``labels``: (text, grade) lines written top left, coloured by grade
+    (``normal``, ``general``, ``serious``, ``critical``; anything else in white).
+    """
+
+    regions: tuple[tuple[str, Region], ...] = ()
+    spots: tuple[tuple[int, float, float, float], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+def markers_from_analysis(analysis: FrameAnalysis, *, max_spots: int = 5) -> Markers:
+    """The markers :func:`annotate_png` draws for a live analysis (labels in ASCII)."""
+    labels = []
+    for a in analysis.assessments:
+        label = a.finding.grade.name.lower() if a.finding is not None else "not graded"
+        delta = a.comparison.delta_pct if a.comparison is not None else None
+        text = f"{a.subject}: {label}" + (f"  delta={delta:.0f}%" if delta is not None else "")
+        labels.append((text, label))
+    return Markers(
+        regions=tuple((r.name, r.region) for r in analysis.regions),
+        spots=tuple(
+            (s.rank, float(s.peak_xy[0]), float(s.peak_xy[1]), float(s.peak_c))
+            for s in analysis.hotspots.spots[:max_spots]
+        ),
+        labels=tuple(labels),
+    )
+
+
+def region_from_dict(shape: Mapping[str, Any]) -> Region:
+    """A region from its JSON form ``{"type": "box", "left": …}`` (inverse of ``region_to_dict``).
+
+    Raises :class:`~irpatrol.errors.ParameterError` for an unknown type or missing coordinates.
+    """
+    kind = shape.get("type")
+    fields = {k: v for k, v in shape.items() if k != "type"}
+    try:
+        if kind == "box":
+            return Box(**{k: int(v) for k, v in fields.items()})
+        if kind == "spot":
+            return Spot(**{k: int(v) for k, v in fields.items()})
+        if kind == "polygon":
+            return Polygon(vertices=tuple((float(x), float(y)) for x, y in fields["vertices"]))
+        if kind == "ellipse":
+            return Ellipse(**{k: float(v) for k, v in fields.items()})
+        if kind == "line":
+            return Line(**{k: float(v) for k, v in fields.items()})
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ParameterError("shape", dict(shape), f"a valid {kind} region ({exc})") from exc
+    raise ParameterError("shape", dict(shape), "a region of type box, spot, polygon, ellipse or line")
+
+
+def markers_from_doc(
+    doc: Mapping[str, Any], *, labels: Sequence[tuple[str, str]] = (), max_spots: int = 3
+) -> Markers:
+    """Markers from an inspection's JSON (``Inspection.to_dict()`` or a capture's stored result).
+
+    Regions whose shape cannot be read are left out (a drawing is no reason to fail a report).
+    """
+    regions: list[tuple[str, Region]] = []
+    for r in doc.get("regions") or ():
+        try:
+            regions.append((str(r.get("name", "")), region_from_dict(r.get("shape") or {})))
+        except ParameterError:
+            continue
+    spots = tuple(
+        (int(s["rank"]), float(s["x"]), float(s["y"]), float(s["peak_c"]))
+        for s in (doc.get("hotspots") or ())[:max_spots]
+        if all(k in s for k in ("rank", "x", "y", "peak_c"))
+    )
+    return Markers(regions=tuple(regions), spots=spots, labels=tuple(labels))
+
+
+def draw_markers(img: Image.Image, scale: int, markers: Markers, *, font: Font | None = None) -> None:
+    """Draw ``markers`` on ``img``, a rendering enlarged ``scale`` times from the frame."""
+    draw = ImageDraw.Draw(img)
+    font = font or ImageFont.load_default()
+    white = (255, 255, 255)
+    line_h = int(draw.textbbox((0, 0), "Ag国", font=font)[3]) + 2
+    for name, region in markers.regions:
+        _draw_region(draw, region, scale, white)
+        left, top, _, _ = region.bbox()
+        draw.text((left * scale + 2, max(top * scale - line_h, 0)), name, fill=white, font=font)
+    cyan = (0, 255, 255)
+    for rank, px, py, peak in markers.spots:
+        x, y = (px + 0.5) * scale, (py + 0.5) * scale
+        draw.line([(x - 5, y), (x + 5, y)], fill=cyan, width=2)
+        draw.line([(x, y - 5), (x, y + 5)], fill=cyan, width=2)
+        tx = x + 6 if x + 80 < img.width else x - 80
+        draw.text((tx, y + 2), f"{rank}: {peak:.1f}°C", fill=cyan, font=font)
+    y_text = 2
+    for text, grade in markers.labels:
+        colour = GRADE_COLOURS.get(grade, white)
+        box = draw.textbbox((5, y_text), text, font=font)
+        draw.rectangle([2, y_text, box[2] + 3, y_text + line_h], fill=(0, 0, 0))
+        draw.text((5, y_text), text, fill=colour, font=font)
+        y_text += line_h + 2
+
+
+def annotate_image(
+    thermogram: Thermogram,
+    markers: Markers,
+    *,
+    palette: str = "iron",
+    min_width: int = 320,
+    font: Font | None = None,
+) -> tuple[Image.Image, float, float]:
+    """The frame in ``palette`` with ``markers`` drawn, and the colour range (°C low, high).
+
+    Small frames are enlarged (nearest neighbour) to at least ``min_width`` px wide so
+    the labels stay readable; the range is :func:`~irpatrol.thermal.palettes.auto_range`.
+    """
+    t, v = thermogram.celsius, thermogram.valid
+    lo, hi = auto_range(t, v)
+    rgb = apply_palette(t, palette=palette, vmin=lo, vmax=hi, valid=v)
+    s = max(1, -(-min_width // t.shape[1]))
+    img = Image.fromarray(rgb, mode="RGB")
+    if s > 1:
+        img = img.resize((t.shape[1] * s, t.shape[0] * s), Image.Resampling.NEAREST)
+    draw_markers(img, s, markers, font=font)
+    return img, float(lo), float(hi)
+
+
 def annotate_png(
     thermogram: Thermogram,
     analysis: FrameAnalysis,
@@ -64,34 +200,9 @@ def annotate_png(
     Small frames are enlarged (nearest neighbour) to at least 320 px wide so the
     labels stay readable.
     """
-    t, v = thermogram.celsius, thermogram.valid
-    lo, hi = auto_range(t, v)
-    rgb = apply_palette(t, palette=palette, vmin=lo, vmax=hi, valid=v)
-    s = max(1, -(-320 // t.shape[1]))
-    img = Image.fromarray(rgb, mode="RGB")
-    if s > 1:
-        img = img.resize((t.shape[1] * s, t.shape[0] * s), Image.Resampling.NEAREST)
-    draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
-    white = (255, 255, 255)
-    for r in analysis.regions:
-        _draw_region(draw, r.region, s, white)
-        left, top, _, _ = r.region.bbox()
-        draw.text((left * s + 2, max(top * s - 11, 0)), r.name, fill=white, font=font)
-    for spot in analysis.hotspots.spots[:max_spots]:
-        x, y = (spot.peak_xy[0] + 0.5) * s, (spot.peak_xy[1] + 0.5) * s
-        draw.line([(x - 5, y), (x + 5, y)], fill=(0, 255, 255), width=2)
-        draw.line([(x, y - 5), (x, y + 5)], fill=(0, 255, 255), width=2)
-        draw.text((x + 6, y + 2), f"{spot.rank}: {spot.peak_c:.1f}°C", fill=(0, 255, 255), font=font)
-    y_text = 2
-    for a in analysis.assessments:
-        label = a.finding.grade.name.lower() if a.finding is not None else "not graded"
-        delta = a.comparison.delta_pct if a.comparison is not None else None
-        text = f"{a.subject}: {label}" + (f"  delta={delta:.0f}%" if delta is not None else "")
-        colour = GRADE_COLOURS.get(label, white)
-        draw.rectangle([2, y_text, 8 + 7 * len(text), y_text + 12], fill=(0, 0, 0))
-        draw.text((5, y_text), text, fill=colour, font=font)
-        y_text += 14
+    img, _, _ = annotate_image(
+        thermogram, markers_from_analysis(analysis, max_spots=max_spots), palette=palette
+    )
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

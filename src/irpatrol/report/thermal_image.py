@@ -42,7 +42,19 @@ def render_image(
     img = Image.fromarray(rgb, "RGB")
     if factor > 1:
         img = img.resize((w * factor, h * factor), Image.Resampling.NEAREST)
-    font = _font(max(11, img.height // 36))
+    return add_scale_bar(img, palette=palette, vmin=vmin, vmax=vmax)
+
+
+def add_scale_bar(
+    img: Image.Image,
+    *,
+    palette: str,
+    vmin: float,
+    vmax: float,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont | None = None,
+) -> Image.Image:
+    """``img`` (a palette rendering of vmin..vmax °C) on white with a labelled scale bar at its right."""
+    font = font or _font(max(11, img.height // 36))
     label_w = int(font.getlength("-000.0 °C")) + 4
     canvas = Image.new("RGB", (img.width + 3 * _MARGIN + _BAR_WIDTH + label_w, img.height), (255, 255, 255))
     canvas.paste(img, (0, 0))
