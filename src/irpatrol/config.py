@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Deliveries of one webhook event tried before it is marked dead."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST, s.")
+    report_templates: Path | None = Field(
+        default=None,
+        description="Folder of report templates (layout, labels, logo) laid over the built-in ones.",
+    )
     mqtt_host: str | None = Field(
         default=None,
         description="MQTT broker the server takes edge agents' messages from (none: no MQTT ingest).",
