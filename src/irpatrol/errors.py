@@ -186,6 +186,18 @@ class AnalysisError(IrpatrolError, ValueError):
     """An analysis could not be carried out on the given data (e.g. alignment failed)."""
 
 
+class RecordNotFoundError(IrpatrolError, LookupError):
+    """A record asked for by id or code (execution, finding, station) is not in the database.
+
+    ``kind`` names the record type, ``ident`` the id or code asked for.
+    """
+
+    def __init__(self, kind: str, ident: object) -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"{kind} {ident} does not exist")
+
+
 class GnssError(IrpatrolError, ValueError):
     """A GNSS log or stream could not be read as NMEA 0183 (no valid sentence in it, ...).
 

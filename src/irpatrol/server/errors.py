@@ -24,6 +24,7 @@ from irpatrol.errors import (
     FormatError,
     IrpatrolError,
     ParameterError,
+    RecordNotFoundError,
     UnsupportedFormatError,
 )
 
@@ -74,6 +75,8 @@ def not_found(what: str, ident: object) -> ApiError:
 
 
 def _library_error(exc: IrpatrolError) -> tuple[int, str]:
+    if isinstance(exc, RecordNotFoundError):
+        return 404, "not_found"
     if isinstance(exc, UnsupportedFormatError):
         return 422, "unsupported_format"
     if isinstance(exc, FormatError):
