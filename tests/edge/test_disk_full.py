@@ -111,11 +111,11 @@ def test_full_disk_refuses_writes_keeps_acks_cleanup_and_alarms(tiny_disk: Path)
     with Outbox(box, byte_budget=1024**3, reserve_bytes=MiB) as ob:
         assert ob.recovery.missing_blobs == ()
         assert ob._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        keys = dict(ob.keys())
+        keys = dict(ob.states())
         gone = {f"f{i}" for i in range(4)}
         assert set(keys) == (set(committed) - gone) | {"r-after"}
         assert keys["r-after"] == "acked"
-        assert len(list(ob.keys())) == len(keys)
+        assert len(list(ob.states())) == len(keys)
         for key, sha in committed.items():
             got = ob.get(key)
             if key in gone:

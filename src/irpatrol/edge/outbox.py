@@ -570,7 +570,7 @@ class Outbox:
         )
         return state, item
 
-    def keys(self) -> Iterator[tuple[str, str]]:
+    def states(self) -> Iterator[tuple[str, str]]:
         """Every ``(key, state)`` in insertion order (a snapshot; diagnostics and tests)."""
         with self._lock:
             self._check_open()

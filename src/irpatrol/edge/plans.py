@@ -47,25 +47,25 @@ class PlanServerError(IrpatrolError, ConnectionError):
 class PlanClient:
     """A small client of the server's plan and execution endpoints (httpx, bearer token).
 
-    ``transport`` replaces the network (tests pass an ``httpx.MockTransport`` or an ASGI app's).
+    ``http`` replaces the HTTP client (tests pass the server app's ``TestClient``, an
+    ``httpx.Client`` too); it is then not closed by :meth:`close`.
     """
 
     def __init__(
-        self, base_url: str, token: str | None, *, timeout_s: float = 10.0, transport: Any = None
+        self, base_url: str, token: str | None, *, timeout_s: float = 10.0, http: Any = None
     ) -> None:
         import httpx  # the edge extra; only the plan download needs it
 
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
         self._httpx = httpx
-        self._client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout_s, transport=transport
-        )
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._own = http is None
+        self._client = http if http is not None else httpx.Client(base_url=self.base_url, timeout=timeout_s)
 
     def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         url = f"{self.base_url}{API}{path}"
         try:
-            r = self._client.request(method, f"{API}{path}", **kw)
+            r = self._client.request(method, url, headers=self._headers, **kw)
         except self._httpx.HTTPError as exc:
             raise PlanServerError(url, f"cannot be reached ({exc})") from exc
         if r.status_code >= 400:
@@ -74,7 +74,10 @@ class PlanClient:
             except (ValueError, KeyError, TypeError):
                 detail = r.text[:200]
             raise PlanServerError(url, f"HTTP {r.status_code}: {detail}", status=r.status_code)
-        body = r.json()
+        try:
+            body = r.json()
+        except ValueError:
+            body = None
         if not isinstance(body, dict):
             raise PlanServerError(url, "the answer is not a JSON object", status=r.status_code)
         return body
@@ -94,8 +97,9 @@ class PlanClient:
         return self._call("POST", f"/executions/{execution_id}/finish")
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
+        """Close the HTTP connection pool (not a client given as ``http``)."""
+        if self._own:
+            self._client.close()
 
 
 def regions_from_spec(point: dict[str, Any]) -> tuple[InspectionPoint, ...]:
