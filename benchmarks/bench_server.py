@@ -235,13 +235,17 @@ def run_locust(
     tmp: Path,
     server: Proc,
     wait: float = 0.0,
+    ramp_s: int = 0,
 ) -> LoadResult:
+    """``users`` locust users for ``seconds``; with ``ramp_s`` they start over that many seconds
+    and the statistics are reset once all run (the figures leave out the ramp)."""
     prefix = tmp / f"locust-{user_class}-{uuid.uuid4().hex[:6]}"
     env = dict(os.environ, BENCH_TOKEN=b.token, BENCH_FILE=str(E40), BENCH_WAIT=str(wait))
+    rate = users / ramp_s if ramp_s else users
     cmd = [
-        _bin("locust"), "-f", str(LOCUSTFILE), user_class, "--headless", "-u", str(users), "-r", str(users),
-        "-t", f"{seconds}s", "--host", url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-        "--loglevel", "WARNING",
+        _bin("locust"), "-f", str(LOCUSTFILE), user_class, "--headless", "-u", str(users), "-r", f"{rate:g}",
+        "-t", f"{seconds + ramp_s}s", "--host", url, "--csv", str(prefix), "--only-summary",
+        "--stop-timeout", "10", "--loglevel", "WARNING", *(["--reset-stats"] if ramp_s else []),
     ]  # fmt: skip
     cpu0 = server.cpu_s()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
@@ -487,14 +491,20 @@ def main(argv: list[str] | None = None) -> int:
                 srv, url = start_server(b.env, work / f"serve-{name}.log", processes=procs)
                 try:
                     for wait in (0.0, 1.0):
-                        how = "back to back" if wait == 0 else f"0.5–1.5 s pause (mean {wait:g} s)"
+                        ramp = 0 if wait == 0 else 5  # paused readers arrive over 5 s, as people do
+                        how = (
+                            "back to back"
+                            if wait == 0
+                            else f"0.5–1.5 s pause (mean {wait:g} s), arriving over {ramp} s"
+                        )
                         print(
                             f"[{name}] readers: {args.readers}, {how}, {findings} findings, {procs} API",
                             flush=True,
                         )
                         rd = run_locust(
-                            b, url, "Reader", args.readers, args.read_seconds, work, srv, wait=wait
-                        )
+                            b, url, "Reader", args.readers, args.read_seconds, work, srv,
+                            wait=wait, ramp_s=ramp,
+                        )  # fmt: skip
                         rows.append((
                             name,
                             f"(b) {args.readers} readers of GET /findings ({findings} findings), {how}, "
