@@ -11,6 +11,7 @@ from irpatrol.cli import (  # noqa: F401  (register)
     gnss_cmd,
     grading_cmds,
     read_cmds,
+    report_cmd,
     server_cmds,
 )
 from irpatrol.cli.allocator import keep_freed_memory
@@ -21,6 +22,7 @@ edge_cmd.register(cli)
 gnss_cmd.register(cli)
 grading_cmds.register(cli)
 server_cmds.register(cli)
+report_cmd.register(cli)
 
 
 def main() -> None:

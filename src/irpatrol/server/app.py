@@ -116,9 +116,19 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, start_work
         app.state.runtime = runtime
     app.state.login_limiter = RateLimiter(settings.login_rate)
     install_error_handlers(app)
-    from irpatrol.server.routes import admin, assets, captures, edge, exports, findings, plans, system
+    from irpatrol.server.routes import (
+        admin,
+        assets,
+        captures,
+        edge,
+        exports,
+        findings,
+        plans,
+        reports,
+        system,
+    )
 
-    for module in (system, captures, findings, assets, plans, exports, admin, edge):
+    for module in (system, captures, findings, assets, plans, exports, admin, edge, reports):
         app.include_router(module.router, prefix=API)
     app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 1024 * 1024))
     return app
