@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
@@ -57,7 +58,8 @@ class GnssTrack:
     epochs are dropped first.  Epochs with no time, no position or no real fix
     (quality ``none``, ``manual``, ``simulation``) are not kept: they are counted in
     :attr:`rejected`.  Epochs may arrive slightly out of order; an epoch with the
-    same time as a kept one replaces it.
+    same time as a kept one replaces it.  Thread-safe: one thread may add epochs while
+    others ask for positions.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> t0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -78,6 +80,7 @@ class GnssTrack:
         self._maxlen = maxlen
         self._times: deque[datetime] = deque()
         self._epochs: deque[Epoch] = deque()
+        self._lock = threading.Lock()
         self.rejected = 0
         """Epochs offered to :meth:`add` and not kept (no time, no position or no fix)."""
         self.extend(epochs)
@@ -88,17 +91,20 @@ class GnssTrack:
     @property
     def epochs(self) -> tuple[Epoch, ...]:
         """The kept epochs, oldest first."""
-        return tuple(self._epochs)
+        with self._lock:
+            return tuple(self._epochs)
 
     @property
     def first(self) -> Epoch | None:
         """The oldest kept epoch, or ``None`` when the track is empty."""
-        return self._epochs[0] if self._epochs else None
+        with self._lock:
+            return self._epochs[0] if self._epochs else None
 
     @property
     def last(self) -> Epoch | None:
         """The newest kept epoch, or ``None`` when the track is empty."""
-        return self._epochs[-1] if self._epochs else None
+        with self._lock:
+            return self._epochs[-1] if self._epochs else None
 
     def add(self, epoch: Epoch) -> bool:
         """Keep ``epoch`` if it has a UTC time, a position and a real fix; returns whether it was kept."""
@@ -107,28 +113,30 @@ class GnssTrack:
             self.rejected += 1
             return False
         _require_aware("epoch.time", t)
-        if not self._times or t > self._times[-1]:
-            self._times.append(t)
-            self._epochs.append(epoch)
-        else:  # out of order or a repeat: rare, so a linear insert into the deque is fine
-            i = bisect.bisect_left(self._times, t)
-            if i < len(self._times) and self._times[i] == t:
-                self._epochs[i] = epoch
-                return True
-            self._times.insert(i, t)
-            self._epochs.insert(i, epoch)
-        while len(self._epochs) > self._maxlen:
-            self._times.popleft()
-            self._epochs.popleft()
+        with self._lock:
+            if not self._times or t > self._times[-1]:
+                self._times.append(t)
+                self._epochs.append(epoch)
+            else:  # out of order or a repeat: rare, so a linear insert into the deque is fine
+                i = bisect.bisect_left(self._times, t)
+                if i < len(self._times) and self._times[i] == t:
+                    self._epochs[i] = epoch
+                    return True
+                self._times.insert(i, t)
+                self._epochs.insert(i, epoch)
+            while len(self._epochs) > self._maxlen:
+                self._times.popleft()
+                self._epochs.popleft()
         return True
 
     def between(self, start: datetime, end: datetime) -> list[Epoch]:
         """The kept epochs with ``start <= time <= end`` (both timezone-aware), oldest first."""
         _require_aware("start", start)
         _require_aware("end", end)
-        lo = bisect.bisect_left(self._times, start)
-        hi = bisect.bisect_right(self._times, end)
-        return [self._epochs[k] for k in range(lo, hi)]
+        with self._lock:
+            lo = bisect.bisect_left(self._times, start)
+            hi = bisect.bisect_right(self._times, end)
+            return [self._epochs[k] for k in range(lo, hi)]
 
     def extend(self, epochs: Iterable[Epoch]) -> int:
         """Add many epochs; returns how many were kept."""
@@ -159,16 +167,17 @@ class GnssTrack:
             raise ParameterError("max_age_s", max_age_s, "a finite number of seconds >= 0")
         if max_gap_s < 0 or not math.isfinite(max_gap_s):
             raise ParameterError("max_gap_s", max_gap_s, "a finite number of seconds >= 0")
-        if not self._epochs:
-            return None
-        i = bisect.bisect_left(self._times, t)  # self._times[i-1] < t <= self._times[i]
-        after = self._epochs[i] if i < len(self._epochs) else None
-        before = self._epochs[i - 1] if i > 0 else None
+        with self._lock:
+            if not self._epochs:
+                return None
+            i = bisect.bisect_left(self._times, t)  # self._times[i-1] < t <= self._times[i]
+            after = self._epochs[i] if i < len(self._epochs) else None
+            before = self._epochs[i - 1] if i > 0 else None
         flags: list[str] = []
         if after is not None and after.time == t:
             before, after = after, None
         if before is not None and after is not None:
-            t0, t1 = self._times[i - 1], self._times[i]
+            t0, t1 = _placed(before)[0], _placed(after)[0]
             gap = (t1 - t0).total_seconds()
             if gap <= max_gap_s:
                 fix = self._interpolate(before, after, t, (t - t0).total_seconds() / gap)
@@ -176,10 +185,12 @@ class GnssTrack:
             else:
                 nearest = before if (t - t0) <= (t1 - t) else after
                 fix = self._single(nearest, t)
-        elif before is not None:
+        elif before is not None:  # after the last epoch
             fix = self._single(before, t)
-        else:  # t before the first epoch (the track is not empty, so `after` is set)
-            fix = self._single(self._epochs[0], t)
+        elif after is not None:  # before the first epoch
+            fix = self._single(after, t)
+        else:  # pragma: no cover - the track was not empty
+            return None
         if fix.age_s > max_age_s:
             flags.append("stale")
         poor = not fix.quality.at_least(min_quality)
