@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,33 @@ def test_other_timezones_are_the_same_instant(rtk: GnssTrack) -> None:
     assert a is not None
     assert b is not None
     assert (a.lat, a.lon, a.age_s) == (b.lat, b.lon, b.age_s)
+
+
+def test_adding_while_querying_from_another_thread() -> None:
+    """A GNSS thread appends 10 Hz epochs on a straight line (maxlen drops the oldest) while this
+    thread asks for positions: every answer lies on the line, between two real epochs."""
+    t0 = at(0, 0, 0)
+    track = GnssTrack([epoch(t0, 0.0, 0.0)], maxlen=50)
+    n = 5000
+
+    def feed() -> None:
+        for k in range(1, n):
+            track.add(epoch(t0 + dt.timedelta(seconds=k / 10), k * 1e-6, 0.0))
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    answers = 0
+    while thread.is_alive() or answers == 0:
+        last = track.last
+        assert last is not None
+        assert last.time is not None
+        fix = track.position_at(last.time - dt.timedelta(seconds=0.25))
+        assert fix is not None
+        # lat grows 1e-6° per 0.1 s: interpolated, it is that of the asked time; else that of the epoch used
+        used = fix.time if "interpolated" in fix.flags else fix.epoch_time
+        assert used is not None
+        assert fix.lat == pytest.approx((used - t0).total_seconds() * 1e-5, abs=1e-12)
+        answers += 1
+    thread.join()
+    assert len(track) == 50
+    assert answers > 0
