@@ -165,3 +165,14 @@ def test_quality_rank_is_not_the_gga_digit() -> None:
     assert FixQuality.RTK_FIXED.at_least(FixQuality.RTK_FLOAT)
     assert not FixQuality.SINGLE.at_least(FixQuality.DGPS)
     assert not FixQuality.SIMULATION.is_fix
+
+
+def test_a_timed_sentence_with_an_empty_time_is_left_out() -> None:
+    asm = EpochAssembler(date=dt.date(2026, 1, 1))
+    lines = [rmc("000001", mode="A"), "GNGGA,,,,,,0,00,,,M,,M,,", "GNHDT,10.0,T"]
+    data = "".join(with_checksum(b) + "\n" for b in lines).encode()
+    (e,) = [e for s in NmeaReader().read([data]) for e in asm.push(s)] + asm.flush()
+    assert asm.stats.no_time == 1
+    assert e.gga_quality is None  # the time-less GGA did not join the RMC's epoch
+    assert e.quality is FixQuality.SINGLE
+    assert e.heading_deg == 10.0

@@ -260,13 +260,15 @@ class AssemblyStats:
 
     ``epochs`` emitted, ``undated`` emitted with ``time=None``, ``gga_quality``
     GGA/GGAH sentences by fix-quality digit (as a string; ``""`` for an empty
-    field), ``untimed_orphans`` untimed sentences (HDT/THS) seen before any epoch.
+    field), ``untimed_orphans`` untimed sentences (HDT/THS) seen before any epoch,
+    ``no_time`` timed sentences (GGA, RMC ...) whose time field is empty: left out.
     """
 
     epochs: int = 0
     undated: int = 0
     gga_quality: Counter[str] = field(default_factory=Counter)
     untimed_orphans: int = 0
+    no_time: int = 0
 
 
 class EpochAssembler:
@@ -306,15 +308,15 @@ class EpochAssembler:
         out: list[Epoch] = []
         if kind in _TIMED:
             tod = _time_of_day(sentence.get("time"))
-            if kind == "ZDA" or tod is not None:
-                if tod is None:
-                    return out
-                if self._current is None or abs(self._current.tod - tod) > 1e-3:
-                    if self._current is not None:
-                        out.extend(self._close(self._current))
-                    self._current = _Builder(tod)
-                self._current.add(sentence)
+            if tod is None:  # an empty time field: which epoch it belongs to is unknown
+                self.stats.no_time += 1
                 return out
+            if self._current is None or abs(self._current.tod - tod) > 1e-3:
+                if self._current is not None:
+                    out.extend(self._close(self._current))
+                self._current = _Builder(tod)
+            self._current.add(sentence)
+            return out
         if kind in _HANDLERS:
             if self._current is None:
                 self.stats.untimed_orphans += 1
