@@ -88,7 +88,7 @@ def trend_chart(
     *,
     axis_label: str,
     current: datetime | None = None,
-    size: tuple[int, int] = (560, 220),
+    size: tuple[int, int] = (640, 200),
 ) -> bytes | None:
     """PNG bytes: T1 (°C) over time, each reading coloured by its grade; ``None`` below two readings.
 

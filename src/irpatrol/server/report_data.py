@@ -118,19 +118,17 @@ def _trend(ctx: _Ctx, point: Point, until: datetime | None) -> tuple[TrendPoint,
 
 def _finding(ctx: _Ctx, f: Finding, location: str | None) -> FindingEntry:
     grade = f.corrected_grade or f.grade
+    stored = f.facts or {}  # the assessment as the analysis stored it: comparison and graded finding
+    numbers = {k: getattr(f, k) for k in ("t1_c", "t2_c", "t0_c", "delta_t_k", "rise_k", "delta_pct")}
     entry = finding_entry(
         subject=f.subject,
         device=None if f.device == "(unconfigured)" else f.device,
         part=f.part,
         comparison={
-            "t1_c": f.t1_c,
-            "t2_c": f.t2_c,
-            "t0_c": f.t0_c,
-            "delta_t_k": f.delta_t_k,
-            "rise_k": f.rise_k,
-            "delta_pct": f.delta_pct,
+            **(stored.get("comparison") or {}),
+            **{k: v for k, v in numbers.items() if v is not None},
         },
-        facts=f.facts or None,
+        facts=stored.get("finding") or None,
         lang=ctx.lang,
         id=f.id,
         location=location,

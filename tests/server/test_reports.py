@@ -1,0 +1,208 @@
+"""One-click reports from the server's data: a patrol execution, a defect, a station over a range."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from irpatrol.cli import cli
+from irpatrol.server.runtime import Runtime
+from tests.report.conftest import pdf_images, pdf_text
+from tests.server.conftest import E40, auth, drain, make_token, upload
+from tests.server.test_assets import API, import_demo
+from tests.server.test_plans import make_plan
+
+PDF = "application/pdf"
+
+
+def _patrol(client: TestClient, rt: Runtime, operator: dict[str, str]) -> dict[str, Any]:
+    """The demo station; a plan of three points; an earlier capture of the fuse bank (its history);
+    an execution by robot-7 covering the fuse bank and the CT, missing the disconnector."""
+    import_demo(client, operator)
+    plan = make_plan(client, operator, ["P-C3-FUSE", "P-L1-DS-A", "P-L1-CT"])
+    fuse, ct = plan["points"][0]["point_id"], plan["points"][2]["point_id"]
+    old = upload(client, operator, key="old", point_id=fuse, taken_at="2026-01-10T08:00:00Z", ambient_c=10)
+    assert old.status_code == 201, old.text  # type: ignore[attr-defined]
+    r = client.post(
+        f"{API}/plans/{plan['id']}/executions",
+        json={"executor": "robot-7", "data_source": "robot"},
+        headers=operator,
+    )
+    assert r.status_code == 201, r.text
+    ex = r.json()
+    up = upload(
+        client, operator, key="fuse", point_id=fuse, execution_id=ex["id"], taken_at="2026-06-01T09:30:00Z",
+        ambient_c=25, load_ratio=0.6,
+    )  # fmt: skip
+    assert up.status_code == 201, up.text  # type: ignore[attr-defined]
+    up = upload(
+        client, operator, E40, key="ct", point_id=ct, execution_id=ex["id"], taken_at="2026-06-01T09:40:00Z"
+    )
+    assert up.status_code == 201, up.text  # type: ignore[attr-defined]
+    drain(rt)
+    assert client.post(f"{API}/executions/{ex['id']}/finish", headers=operator).status_code == 200
+    return {"execution": ex["id"], "fuse": fuse, "ct": ct}
+
+
+def _defect_id(client: TestClient, headers: dict[str, str], execution: int) -> int:
+    rows = client.get(f"{API}/findings", params={"limit": 100}, headers=headers).json()["items"]
+    defects = [f for f in rows if f["defect_status"] == "open" and f["subject"] == "P-C3-FUSE"]
+    assert defects, rows
+    return int(max(defects, key=lambda f: f["id"])["id"])
+
+
+def test_execution_report_pdf_zh(
+    client: TestClient, rt: Runtime, operator: dict[str, str], viewer: dict[str, str], tmp_path: Path
+) -> None:
+    ids = _patrol(client, rt, operator)
+    r = client.get(f"{API}/executions/{ids['execution']}/report", headers=viewer)  # defaults: pdf, zh
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == PDF
+    assert f'filename="execution-{ids["execution"]}-zh.pdf"' in r.headers["content-disposition"]
+    text = " ".join(pdf_text(r.content, tmp_path).split())
+    for needle in (
+        "红外热像检测报告",
+        "示范110kV变电站",  # station
+        "3号开关柜间隔",  # a bay
+        "红外普测",  # the plan's patrol type
+        "机器人",  # data source robot
+        "robot-7",
+        "P-L1-DS-A",  # the missed point, with its name and where it is
+        "隔离开关刀口A相",
+        "历史趋势",  # the fuse bank has an earlier capture: its trend chart is printed
+        "未记录",  # no humidity, no wind, no weather
+        "相对温差 δ",
+        "一般缺陷",
+        "FLIR T640",
+    ):
+        assert needle in text, needle
+    rows = pdf_text(r.content, tmp_path, layout=True)
+    assert any("P-C3-FUSE" in ln and "一般缺陷" in ln and "%" in ln for ln in rows.splitlines()), rows
+    # logo, 2 thermograms, the T640's visible photo, the trend chart
+    assert len(pdf_images(r.content, tmp_path)) >= 5
+
+
+def test_execution_report_docx_and_html_en(
+    client: TestClient, rt: Runtime, operator: dict[str, str], viewer: dict[str, str]
+) -> None:
+    ids = _patrol(client, rt, operator)
+    r = client.get(
+        f"{API}/executions/{ids['execution']}/report", params={"format": "docx", "lang": "en"}, headers=viewer
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    doc = docx.Document(io.BytesIO(r.content))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "Infrared Thermographic Inspection Report" in body
+    assert "Points not inspected" in body
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "P-L1-DS-A" in cells
+    assert "Robot" in cells
+    assert "robot-7" in cells
+    assert "not recorded" in cells
+    assert "General" in cells
+    assert len(doc.inline_shapes) >= 5  # logo, two thermograms, a photo, the trend
+    html = client.get(
+        f"{API}/executions/{ids['execution']}/report", params={"format": "html", "lang": "en"}, headers=viewer
+    )
+    assert html.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Infrared Thermographic Inspection Report" in html.text
+    assert html.text.count("data:image/") >= 5
+    assert "未记录" not in html.text
+
+
+def test_defect_report(
+    client: TestClient, rt: Runtime, operator: dict[str, str], viewer: dict[str, str], tmp_path: Path
+) -> None:
+    ids = _patrol(client, rt, operator)
+    fid = _defect_id(client, viewer, ids["execution"])
+    r = client.get(f"{API}/findings/{fid}/report", headers=viewer)
+    assert r.status_code == 200, r.text
+    text = " ".join(pdf_text(r.content, tmp_path).split())
+    assert "红外热像检测异常报告" in text
+    assert "P-C3-FUSE" in text
+    assert "一般缺陷" in text
+    assert "未消缺 / 未审核" in text  # lifecycle and review state
+    assert "DL/T 664" in text  # the clause that decided it
+    assert "检查熔丝" in text  # the part's advice in the recommendation
+    assert "E40" not in text  # only the defect's own capture
+    # a reviewer's corrected grade is what the report prints
+    rv = client.post(
+        f"{API}/findings/{fid}/review",
+        json={"verdict": "corrected", "corrected_grade": "serious", "note": "复核"},
+        headers=operator,
+    )
+    assert rv.status_code == 200, rv.text
+    en = client.get(f"{API}/findings/{fid}/report", params={"format": "docx", "lang": "en"}, headers=viewer)
+    doc = docx.Document(io.BytesIO(en.content))
+    assert "Infrared Thermographic Exception Report" in "\n".join(p.text for p in doc.paragraphs)
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "Serious" in cells
+    assert "Open / Corrected" in cells
+
+
+def test_station_report_by_range(client: TestClient, rt: Runtime, operator: dict[str, str]) -> None:
+    _patrol(client, rt, operator)
+    june = {"since": "2026-05-01T00:00:00Z", "until": "2026-07-01T00:00:00", "format": "html"}
+    r = client.get(f"{API}/stations/S-DEMO/report", params=june, headers=operator)
+    assert r.status_code == 200, r.text
+    assert r.text.count('<section class="capture">') == 2  # the January capture is outside
+    everything = client.get(f"{API}/stations/S-DEMO/report", params={"format": "html"}, headers=operator)
+    assert everything.text.count('<section class="capture">') == 3
+
+
+def test_report_errors_and_roles(client: TestClient, rt: Runtime, operator: dict[str, str]) -> None:
+    _patrol(client, rt, operator)
+    for url in (
+        f"{API}/executions/999999/report",
+        f"{API}/findings/999999/report",
+        f"{API}/stations/NOPE/report",
+    ):
+        r = client.get(url, headers=operator)
+        assert r.status_code == 404, r.text
+        assert r.json()["error"]["code"] == "not_found"
+    bad_range = {"since": "2026-07-01T00:00:00Z", "until": "2026-06-01T00:00:00Z"}
+    r = client.get(f"{API}/stations/S-DEMO/report", params=bad_range, headers=operator)
+    assert r.status_code == 422, r.text
+    r = client.get(f"{API}/executions/1/report", params={"format": "odt"}, headers=operator)
+    assert r.status_code == 422
+    assert client.get(f"{API}/executions/1/report").status_code == 401
+    uploader = auth(make_token(rt, "robot-7", "operator", scopes=("captures:write",)))
+    r = client.get(f"{API}/executions/1/report", headers=uploader)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_cli_reports_from_the_database(
+    client: TestClient, rt: Runtime, operator: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``irpatrol report --patrol/--defect/--station`` read the server's database (settings from the env)."""
+    ids = _patrol(client, rt, operator)
+    monkeypatch.setenv("IRPATROL_DATA_DIR", str(rt.settings.data_dir))
+    monkeypatch.setenv("IRPATROL_DATABASE_URL", rt.settings.resolved_database_url())
+    runner = CliRunner()
+    for fmt in ("pdf", "docx", "html"):
+        out = tmp_path / f"patrol.{fmt}"
+        done = runner.invoke(
+            cli, ["report", "--patrol", str(ids["execution"]), "-o", str(out), "--lang", "en"]
+        )
+        assert done.exit_code == 0, done.output
+        assert "2 capture(s), 1 defect(s), 1 missed point(s), 0 unreadable file(s)" in done.stdout
+        assert out.stat().st_size > 10_000
+    fid = _defect_id(client, operator, ids["execution"])
+    done = runner.invoke(cli, ["report", "--defect", str(fid), "-o", str(tmp_path / "d.html")])
+    assert done.exit_code == 0, done.output
+    assert "红外热像检测异常报告" in (tmp_path / "d.html").read_text(encoding="utf-8")
+    args = ["report", "--station", "S-DEMO", "--since", "2026-05-01", "-o", str(tmp_path / "s.html")]
+    done = runner.invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert "2 capture(s)" in done.stdout
+    missing = runner.invoke(cli, ["report", "--patrol", "999999", "-o", str(tmp_path / "x.pdf")])
+    assert missing.exit_code == 1
+    assert "execution 999999 does not exist" in missing.stderr
