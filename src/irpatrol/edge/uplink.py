@@ -369,10 +369,15 @@ class Uplink:
         for k in late:
             del self._inflight[k]
         self.stats.timeouts += len(late)
+        log.info(
+            "uplink %s: %d items unacked after %.1f s, sent again",
+            self.robot_id,
+            len(late),
+            self._timeout_now,
+        )
         if not self._acked_since_timeout:  # nothing acked at all since the last timeout: back off
             self._timeout_now = min(2 * self._timeout_now, self.ack_timeout_max_s)
         self._acked_since_timeout = False
-        log.info("uplink %s: %d items unacked after %.0f s, sent again", self.robot_id, len(late), now)
 
     def _fill(self, client: mqtt.Client) -> None:
         """Claim what the window has room for and send it: records published, images to the file thread."""
@@ -388,6 +393,7 @@ class Uplink:
             self._last_empty_claim = now
             return
         parked: list[str] = []
+        records: list[OutboxItem] = []
         for item in items:
             if item.lane == Lane.FILE or item.kind == "file":
                 if self.server_url is None or len(self._files) >= self.file_slots:
@@ -395,17 +401,18 @@ class Uplink:
                     continue
                 self._files.add(item.key)
                 self._file_in.put(item)
-            else:
-                self._publish(client, item)
+            else:  # in the window before publishing: a drop mid-batch releases every claimed item
+                self._inflight[item.key] = _Sent(item, now)
+                records.append(item)
         if parked:
             self.outbox.release(parked)
             if len(parked) == len(items):  # only images and no slot: look again later
                 self._last_empty_claim = now
             if self.server_url is None and not self._no_server_logged:
-                log.error(
-                    "uplink %s: images wait in the outbox: no server_url to send them to", self.robot_id
-                )
+                log.error("uplink %s: images wait in the outbox: no server_url", self.robot_id)
                 self._no_server_logged = True
+        for item in records:
+            self._publish(client, item)
 
     def _publish(self, client: mqtt.Client, item: OutboxItem) -> None:
         env = Envelope(
@@ -417,7 +424,7 @@ class Uplink:
         )
         info = client.publish(topic_for(self.prefix, self.robot_id, item.kind), env.to_json(), qos=1)
         now = time.monotonic()
-        self._inflight[item.key] = _Sent(item, now)
+        self._inflight[item.key].sent_at = now
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise _Drop(f"publish failed ({mqtt.error_string(info.rc)})")
         self._unpubacked[info.mid] = now
