@@ -109,7 +109,7 @@ def assert_exactly_once(outbox: Outbox, rt: Runtime, patrol: Patrol) -> None:
     The outbox has every key acked and nothing else; the server has one message row per key,
     the same set of keys; one capture per image with one set of findings; every image stored.
     """
-    agent = dict(outbox.keys())
+    agent = dict(outbox.states())
     assert set(agent) == set(patrol.keys)
     assert set(agent.values()) == {"acked"}, {k: s for k, s in agent.items() if s != "acked"}
     server = stored_keys(rt)
