@@ -206,6 +206,10 @@ class Uplink:
         """Tell the uplink a new item was committed (it otherwise looks every ``poll_s``)."""
         self._wake.set()
 
+    def awaiting_ack(self) -> list[str]:
+        """Keys published and not yet acknowledged by the server (a snapshot; diagnostics and tests)."""
+        return list(self._inflight)
+
     def _stopping(self) -> bool:
         return self._stop.is_set() or (self._external_stop is not None and self._external_stop.is_set())
 
