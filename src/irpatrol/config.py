@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     mqtt_keepalive_s: int = Field(
         default=30, ge=2, le=3600, description="MQTT keepalive of the ingest, s (dead links seen within 2x)."
     )
+    dji_tsdk: Path | None = Field(
+        default=None,
+        description="DJI Thermal SDK library (libdirp.so / libdirp.dll) converting DJI R-JPEG raw to °C; "
+        "wins over the dji-thermal-cli package.",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the setting, or SQLite in the data folder."""
