@@ -14,7 +14,7 @@ from irpatrol.errors import (
     UnsupportedFormatError,
 )
 from irpatrol.formats import fff, open_thermal
-from tests.conftest import DJI_SAMPLES, FLIR_SAMPLES, sample_path
+from tests.conftest import FLIR_SAMPLES, sample_path
 from tests.formats.synth import (
     fff_from_rjpeg,
     patch_camera_info,
@@ -123,15 +123,6 @@ def test_empty_file_and_missing_file(tmp_path) -> None:
         open_thermal(tmp_path / "absent.jpg")
     with pytest.raises(FileAccessError, match="is a folder"):
         open_thermal(tmp_path)
-
-
-@pytest.mark.samples
-@pytest.mark.parametrize("name", DJI_SAMPLES)
-def test_dji_rjpeg_refused_as_unsupported(name: str) -> None:
-    path = sample_path(name)
-    with pytest.raises(UnsupportedFormatError, match=r"DJI R-JPEG .* not supported") as err:
-        open_thermal(path)
-    assert err.value.path == str(path)
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from irpatrol.errors import CalibrationError, CorruptFileError, UnsupportedFormatError
+from irpatrol.errors import CalibrationError, CorruptFileError
 from irpatrol.formats import open_thermal
 from irpatrol.thermal.radiometry import KELVIN_OFFSET
-from tests.conftest import DJI_SAMPLES, FLIR_SAMPLES, REFS, sample_path
+from tests.conftest import FLIR_SAMPLES, REFS, sample_path
 from tests.formats.fff_builder import camera_info, fff_block, raw_record, rjpeg
 
 
@@ -125,13 +125,6 @@ def test_overrides_change_temperatures_as_physics_says() -> None:
     assert np.all(far[hot] > base[hot])
     same = frame.celsius(emissivity=frame.info.calibration.params.emissivity)  # type: ignore[union-attr]
     assert np.array_equal(same, base)
-
-
-@pytest.mark.parametrize("name", DJI_SAMPLES)
-def test_dji_rjpeg_is_refused_clearly(name: str) -> None:
-    with pytest.raises(UnsupportedFormatError, match="DJI R-JPEG") as info:
-        open_thermal(sample_path(name))
-    assert name in str(info.value)
 
 
 # --- synthetic files: branches no shared sample has ---------------------------------

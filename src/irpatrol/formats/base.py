@@ -107,8 +107,9 @@ Deliberately absent: ``TypeError``, ``AttributeError``, ``NameError``, ``KeyErro
 code they are bugs.  (Readers that look up data-derived keys check them explicitly.)
 """
 
-PARSER_LIBRARIES = ("tifffile", "imagecodecs")
-"""Third-party parsers handed untrusted bytes.  Fuzzing shows tifffile raising ``TypeError``,
+PARSER_LIBRARIES = ("tifffile", "imagecodecs", "dji_thermal_cli")
+"""Third-party parsers handed untrusted bytes (dji_thermal_cli: the optional DJI back-end).
+Fuzzing shows tifffile raising ``TypeError``,
 ``ZeroDivisionError``, ``NotImplementedError``, ``SyntaxError`` ... on damaged TIFFs, so
 whatever is raised *inside* these packages (their own frames or their exception types)
 counts as damaged data; a wrong call from irpatrol into them fails before their code runs

@@ -1,4 +1,4 @@
-"""JPEG dispatch: FLIR R-JPEG opens; DJI R-JPEG, proprietary trailers and plain JPEGs are refused.
+"""JPEG dispatch: FLIR and DJI R-JPEG open; proprietary trailers and plain JPEGs are refused.
 
 A JPEG is radiometric only if it carries data a reader understands; the refusals
 say what the file is and why it cannot be read, so a user knows it is not a bug.
@@ -11,9 +11,10 @@ from functools import partial
 
 from irpatrol.errors import UnsupportedFormatError
 from irpatrol.formats.base import ThermalFile
+from irpatrol.formats.dji import is_dji_rjpeg, open_dji
 from irpatrol.formats.exif import ExifFacts, parse_exif
 from irpatrol.formats.flir import flir_chunks, open_rjpeg
-from irpatrol.formats.jpeg import APP1, APP3, APP4, JpegLayout, is_jpeg, walk_jpeg
+from irpatrol.formats.jpeg import APP1, JpegLayout, is_jpeg, walk_jpeg
 
 _TRAILER_LIMIT = 4096
 """More bytes than this after EOI, not another JPEG, is a proprietary trailer."""
@@ -27,7 +28,7 @@ def _exif(layout: JpegLayout) -> ExifFacts:
 
 
 class JpegReader:
-    """All JPEG files: decides between FLIR R-JPEG and a clear refusal."""
+    """All JPEG files: decides between FLIR R-JPEG, DJI R-JPEG and a clear refusal."""
 
     name = "jpeg"
     extensions: tuple[str, ...] = (".jpg", ".jpeg")
@@ -37,20 +38,16 @@ class JpegReader:
         return is_jpeg(prefix)
 
     def open(self, data: bytes | mmap.mmap, *, path: str) -> ThermalFile:
-        """Open a FLIR R-JPEG, or raise :class:`UnsupportedFormatError` saying what the JPEG is."""
+        """Open a FLIR or DJI R-JPEG, or raise :class:`UnsupportedFormatError` saying what the JPEG is."""
         buf = bytes(data)
         layout = walk_jpeg(buf, path=path)
         chunks = flir_chunks(layout)
         if chunks:
             return open_rjpeg(layout, chunks, path=path, exif=partial(_exif, layout))
         exif = _exif(layout)
+        if is_dji_rjpeg(layout):
+            return open_dji(layout, buf, path=path, exif=lambda: exif)
         camera = " ".join(x for x in (exif.make, exif.model) if x) or "unknown camera"
-        if layout.app(APP3) and layout.app(APP4):
-            raise UnsupportedFormatError(
-                path,
-                f"DJI R-JPEG ({camera}: raw frame in APP3, parameters in APP4) is not supported yet; "
-                "Zenmuse XT/XT2/XT R files carry FLIR data and do read",
-            )
         if layout.trailer_offset is not None:
             trailer = len(buf) - layout.trailer_offset
             if (
