@@ -25,9 +25,22 @@ server_cmds.register(cli)
 report_cmd.register(cli)
 
 
+def _dji_backend_from_environment() -> None:
+    """Hand the IRPATROL_DJI_TSDK setting to the DJI reader (settings are loaded only when it is set)."""
+    import os
+
+    if os.environ.get("IRPATROL_DJI_TSDK"):
+        from irpatrol.config import load_settings
+        from irpatrol.formats.dji_backends import use_tsdk_library
+
+        tsdk = load_settings().dji_tsdk
+        use_tsdk_library(str(tsdk) if tsdk else None)
+
+
 def main() -> None:
     """Console-script entry point."""
     keep_freed_memory()
+    _dji_backend_from_environment()
     cli()
 
 

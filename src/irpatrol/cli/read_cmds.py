@@ -195,6 +195,18 @@ def _print_info(d: dict[str, Any]) -> None:
             lo, hi = cal["camera_range_c"]
             click.echo(f"  camera range  {lo:.1f} .. {hi:.1f} °C  raw {cal['raw_range']}")
     click.echo(f"  visible photo {'yes' if d['has_visible_image'] else 'no'}")
+    dji = {k[4:]: v for k, v in d["extra"].items() if k.startswith("dji_")}
+    if dji:
+        click.echo(f"  dji plugin    {dji.get('plugin', '?')}  back-end {dji.get('backend', 'none')}")
+        names = ("emissivity", "distance_m", "humidity_pct", "reflected_c", "ambient_c")
+        click.echo(
+            "  dji params    "
+            + "  ".join(f"{n} {dji[n]:g} [{dji.get(n + '_range', '?')}]" for n in names if n in dji)
+        )
+        if "lrf_distance_m" in d["extra"]:
+            click.echo(
+                f"  rangefinder   {d['extra']['lrf_distance_m']:g} m ({d['extra'].get('lrf_status', '?')})"
+            )
     for w in d["warnings"]:
         click.echo(f"  warning       {w}")
 

@@ -115,6 +115,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, start_work
     if runtime is not None:
         app.state.runtime = runtime
     app.state.login_limiter = RateLimiter(settings.login_rate)
+    if settings.dji_tsdk is not None:  # DJI R-JPEG conversion through DJI's SDK (docs/formats.md)
+        from irpatrol.formats.dji_backends import use_tsdk_library
+
+        use_tsdk_library(str(settings.dji_tsdk))
     install_error_handlers(app)
     from irpatrol.server.routes import (
         admin,
