@@ -68,17 +68,32 @@ def _write(
         run.font.size = Pt(size)
 
 
+_GRID: dict[int, Any] = {}
+
+
 def _table(doc: DocxDocument, rows: int, cols: int) -> Table:
     t = doc.add_table(rows=rows, cols=cols)
-    with contextlib.suppress(KeyError):  # a custom base document without the style: plain table
-        t.style = doc.styles["Table Grid"]
+    key = id(doc)
+    if key not in _GRID:  # looking a style up walks the whole styles part: once per document
+        _GRID.clear()
+        _GRID[key] = None
+        with contextlib.suppress(KeyError):  # a custom base document without the style: plain table
+            _GRID[key] = doc.styles["Table Grid"]
+    if _GRID[key] is not None:
+        t.style = _GRID[key]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     return t
 
 
+def _grid(t: Table) -> list[list[_Cell]]:
+    """The cells row by row, fetched once (``Table.cell`` rebuilds the cell list on every call)."""
+    return [list(row.cells) for row in t.rows]
+
+
 def _head_row(t: Table, row: int, names: Sequence[str]) -> None:
+    cells = t.rows[row].cells
     for j, name in enumerate(names):
-        cell = t.cell(row, j)
+        cell = cells[j]
         _write(cell, name, bold=True, size=8.5)
         _shade(cell, HEAD_FILL)
 
@@ -87,13 +102,14 @@ def _kv_table(doc: DocxDocument, pairs: Sequence[tuple[str, str]]) -> Table:
     """Label/value pairs two to a row (four columns), label cells shaded."""
     rows = (len(pairs) + 1) // 2
     t = _table(doc, rows, 4)
+    grid = _grid(t)
     for k, (label, value) in enumerate(pairs):
         r, c = divmod(k, 2)
-        _write(t.cell(r, 2 * c), label, bold=True)
-        _shade(t.cell(r, 2 * c), HEAD_FILL)
-        _write(t.cell(r, 2 * c + 1), value)
+        _write(grid[r][2 * c], label, bold=True)
+        _shade(grid[r][2 * c], HEAD_FILL)
+        _write(grid[r][2 * c + 1], value)
     if len(pairs) % 2:
-        t.cell(rows - 1, 1).merge(t.cell(rows - 1, 3))
+        grid[rows - 1][1].merge(grid[rows - 1][3])
     return t
 
 
@@ -149,8 +165,9 @@ def _summary(doc: DocxDocument, report: Report, L: Mapping[str, Any], F: Formatt
     values = [*counts.values(), len(report.captures), len(report.missed), len(report.unreadable)]
     t = _table(doc, 2, len(names))
     _head_row(t, 0, names)
+    cells = t.rows[1].cells
     for j, v in enumerate(values):
-        _write(t.cell(1, j), str(v))
+        _write(cells[j], str(v))
     doc.add_heading(s["defects"], level=3)
     defects = report.defects()
     if defects:
@@ -212,12 +229,12 @@ def _details(doc: DocxDocument, x: FindingEntry, L: Mapping[str, Any], F: Format
             )
         )
     t = _table(doc, len(rows), 2)
-    for i, (label, value, grade) in enumerate(rows):
-        _write(t.cell(i, 0), label, bold=True)
-        _shade(t.cell(i, 0), HEAD_FILL)
-        _write(t.cell(i, 1), value, grade=grade)
-        t.cell(i, 0).width = Mm(35)
-        t.cell(i, 1).width = Mm(145)
+    for (label, value, grade), (head, cell) in zip(rows, _grid(t), strict=True):
+        _write(head, label, bold=True)
+        _shade(head, HEAD_FILL)
+        _write(cell, value, grade=grade)
+        head.width = Mm(35)
+        cell.width = Mm(145)
     doc.add_paragraph()
 
 
@@ -228,10 +245,11 @@ def _capture(
     title = cap.location or cap.point or cap.name
     doc.add_heading(f"{index}. {title}" if report.kind == "patrol" else title, level=2)
     figs = _table(doc, 2, 2)
+    fig_cells = _grid(figs)
     for j, (data, caption) in enumerate(
         ((cap.thermal_image, f["thermal_image"]), (cap.visible_jpeg, f["visible_photo"]))
     ):
-        cell = figs.cell(0, j)
+        cell = fig_cells[0][j]
         cell.width = Mm(90)
         if data:
             cell.paragraphs[0].add_run().add_picture(io.BytesIO(data), width=Mm(84))
@@ -243,8 +261,8 @@ def _capture(
                 else f"{caption}: {L['not_recorded']}",
             )
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _write(figs.cell(1, j), caption, size=8)
-        figs.cell(1, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _write(fig_cells[1][j], caption, size=8)
+        fig_cells[1][j].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph()
     env = cap.environment
     _kv_table(
@@ -323,10 +341,10 @@ def render_docx(report: Report, *, templates: TemplateSet | None = None) -> byte
         _capture(doc, report, cap, k, L, F)
     f = L["fields"]
     doc.add_paragraph()
-    sign = _table(doc, 1, 6)
+    sign = _grid(_table(doc, 1, 6))[0]
     for j, key in enumerate(("tested_by", "reviewed_by", "approved_by")):
-        _write(sign.cell(0, 2 * j), str(f[key]), bold=True)
-        _shade(sign.cell(0, 2 * j), HEAD_FILL)
+        _write(sign[2 * j], str(f[key]), bold=True)
+        _shade(sign[2 * j], HEAD_FILL)
     footer = doc.sections[0].footer.paragraphs[0]
     if not footer.text:
         footer.text = str(L.get("footer", ""))
