@@ -5,6 +5,7 @@
 #   benchmarks/run.sh read [ARGS...]   # only bench_read.py (e.g. --check --write)
 #   benchmarks/run.sh batch [ARGS...]  # only bench_batch.py
 #   benchmarks/run.sh server [ARGS...] # bench_server.py: locust against `irpatrol serve` on 127.0.0.1
+#   benchmarks/run.sh report [ARGS...] # bench_report.py: a 100-capture report per format (PDF, DOCX, HTML)
 #                                      # (PostgreSQL half: a server on 127.0.0.1:55432, see --pg-url)
 # The venv lives in benchmarks/.venv-bench (git-ignored).  flirextractor needs the
 # exiftool program: Debian's libimage-exiftool-perl is installed with apt-get if missing.
@@ -41,15 +42,24 @@ if [ "$what" = server ]; then  # the server extra and locust, on top of the read
     fi
 fi
 
+if [ "$what" = report ]; then  # the report extra (WeasyPrint, python-docx) on top of the readers' venv
+    rstamp="$venv/.installed-report"
+    if [ ! -f "$rstamp" ] || [ "$root/pyproject.toml" -nt "$rstamp" ]; then
+        "$venv/bin/python" -m pip install -q -e "$root[report]"
+        touch "$rstamp"
+    fi
+fi
+
 cd "$root"
 [ $# -gt 0 ] && shift
 case "$what" in
     read) exec "$venv/bin/python" "$here/bench_read.py" "$@" ;;
     batch) exec "$venv/bin/python" "$here/bench_batch.py" "$@" ;;
     server) exec "$venv/bin/python" "$here/bench_server.py" "$@" ;;
+    report) exec "$venv/bin/python" "$here/bench_report.py" "$@" ;;
     all)
         "$venv/bin/python" "$here/bench_read.py" "$@"
         "$venv/bin/python" "$here/bench_batch.py"
         ;;
-    *) echo "usage: $0 [read|batch|server|all] [ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [read|batch|server|report|all] [ARGS...]" >&2; exit 2 ;;
 esac
