@@ -1,4 +1,4 @@
-"""The server's MQTT ingest against a real Mosquitto and a real SQLite database.
+"""The server's MQTT ingest against a real Mosquitto and a real database (SQLite, and PostgreSQL in CI).
 
 Each message is stored once under its key and acknowledged only after the commit;
 a duplicate adds nothing and is acknowledged again; a malformed message becomes a dead
@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -22,17 +23,33 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
+from irpatrol.config import load_settings
 from irpatrol.protocol import Envelope, topic_for
 from irpatrol.server.app import create_app
 from irpatrol.server.mqtt_ingest import MqttIngest
-from irpatrol.server.runtime import Runtime
+from irpatrol.server.runtime import Runtime, open_runtime
 from irpatrol.store.models import Capture, EdgeMessage, EdgeReject, Finding
-from tests.server.conftest import auth, make_token
+from tests.server.conftest import BACKENDS, _truncate_pg, auth, make_token
+from tests.server.conftest import pg_url as pg_url  # the fixture, for the PostgreSQL half
 from tests.uplink.conftest import FUSES
 from tests.uplink.mosquitto import Broker
 
 ROBOT = "robot-7"
 SHA = hashlib.sha256(FUSES.read_bytes()).hexdigest()
+
+
+@pytest.fixture(params=BACKENDS)
+def server_rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    """The server's runtime on a fresh SQLite database, or on the test PostgreSQL (emptied)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        _truncate_pg(url)
+        settings = load_settings(data_dir=tmp_path / "server", database_url=url)
+    else:
+        settings = load_settings(data_dir=tmp_path / "server")
+    rt = open_runtime(settings)
+    yield rt
+    rt.close()
 
 
 class FakeAgent:
