@@ -55,7 +55,7 @@ class FormatError(IrpatrolError, ValueError):
 class UnsupportedFormatError(FormatError):
     """The file is readable but not a radiometric format irpatrol supports.
 
-    Raised for non-radiometric JPEGs, DJI R-JPEG (not yet supported), palette
+    Raised for non-radiometric JPEGs, DJI R-JPEG temperatures without a DJI back-end, palette
     JPEGs with proprietary trailers, and unknown files.
     """
 
