@@ -337,20 +337,19 @@ class Agent:
             source.close()
 
     def _process_with_backpressure(self, capture: Capture, stop: threading.Event) -> None:
-        waiting = False
+        """Process one capture; while the outbox is full, wait and retry (logged once until it has room)."""
         for _attempt in range(MAX_FULL_RETRIES):
             try:
                 self.process(capture)
             except OutboxFullError as exc:
                 self.stats.full_waits += 1
-                if not waiting:
+                if self._state != "outbox-full":
                     log.warning("outbox full, waiting for the uplink to drain it: %s", exc)
-                    waiting = True
                     self._state = "outbox-full"
                 if stop.wait(self.config.full_retry_s):
                     return
                 continue
-            if waiting:
+            if self._state == "outbox-full":
                 log.info("outbox has room again")
                 self._state = "patrolling"
             return

@@ -142,6 +142,11 @@ class EdgeConfig(BaseModel):
     mqtt_port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port.")
     mqtt_topic_prefix: str = Field(default="irpatrol", min_length=1, description="Topic prefix.")
 
+    drain_on_finish_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="After a replay ends, keep the uplink draining the outbox this long (s).",
+    )
     telemetry_interval_s: float = Field(default=10.0, gt=0, description="Seconds between telemetry items.")
     full_retry_s: float = Field(
         default=5.0, gt=0, description="Wait before retrying when the outbox is full."

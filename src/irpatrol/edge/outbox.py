@@ -221,7 +221,8 @@ class Outbox:
             if str(mode).lower() != "wal":
                 raise FileAccessError(path, f"SQLite refused WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA journal_size_limit = 4194304")
+            conn.execute("PRAGMA journal_size_limit = 1048576")
+            conn.execute("PRAGMA wal_autocheckpoint = 256")  # pages: keeps the WAL near 1 MiB
             conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise FileAccessError(path, f"cannot be opened as an outbox database ({exc})") from exc
@@ -312,6 +313,9 @@ class Outbox:
         alarm = lane == Lane.ALARM
         limit = self.byte_budget if alarm else self.byte_budget - self.reserve_bytes
         used = self.used_bytes()
+        if used + needed > limit and self._acked_rows():
+            self.purge_acked()  # acked rows and the WAL are space the budget can have back
+            used = self.used_bytes()
         if used + needed > limit:
             raise OutboxFullError(
                 self.directory,
@@ -360,6 +364,9 @@ class Outbox:
                     self.directory, f"disk full ({exc})", needed=needed, used=None, limit=None
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _acked_rows(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM items WHERE state = 'acked' LIMIT 1").fetchone() is not None
 
     def _check_open(self) -> None:
         if self._closed:
@@ -580,7 +587,8 @@ class Outbox:
     def purge_acked(self) -> int:
         """Delete acked rows and give their pages back to the disk; answers how many rows went.
 
-        Once purged, a key can be put again (the receiver deduplicates by key anyway).
+        Once purged, a key can be put again (the receiver deduplicates by key anyway).  A put
+        that would exceed the budget purges first, so acked items never block new ones.
         """
         with self._lock:
             self._check_open()

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,21 @@ def _stop_uplink(uplink: Any) -> None:
             return
 
 
+def drain(outbox: Outbox, stop: threading.Event, timeout_s: float) -> bool:
+    """Wait until nothing is pending or inflight (True), ``stop`` is set or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set():
+        counts = outbox.counts()
+        if counts["pending"] + counts["inflight"] == 0:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            log.warning("outbox not drained after %.0f s: %s", timeout_s, counts)
+            return False
+        stop.wait(min(0.2, left))
+    return False
+
+
 def run_from_config(
     cfg: EdgeConfig,
     stop: threading.Event,
@@ -165,6 +181,14 @@ def run_from_config(
         if with_uplink:
             uplink, line = start_uplink(cfg, outbox, stop)
             notes.append(line)
+        notify = getattr(uplink, "notify", None)
+
+        def committed(key: str) -> None:
+            if callable(notify):
+                notify()  # wake the uplink at once rather than at its next poll
+            if on_committed is not None:
+                on_committed(key)
+
         agent = Agent(
             cfg,
             outbox=outbox,
@@ -172,7 +196,7 @@ def run_from_config(
             pack=pack,
             positions=positions,
             execution=execution,
-            on_committed=on_committed,
+            on_committed=committed,
         )
         for line in notes:
             log.info("%s", line)
@@ -186,6 +210,8 @@ def run_from_config(
                 outbox.put(Lane.TELEMETRY, "telemetry", key, {"event": "execution-finished", **summary})
                 if summary["missed"]:
                     log.warning("plan %d: missed points %s", execution.plan_id, ", ".join(summary["missed"]))
+        if finished and uplink is not None:
+            drain(outbox, stop, cfg.drain_on_finish_s)
         return RunReport(finished=finished, stats=agent.stats, execution=summary, notes=notes)
     finally:
         if uplink is not None:
@@ -195,4 +221,4 @@ def run_from_config(
         outbox.close()
 
 
-__all__ = ["RunReport", "build_source", "local_points", "run_from_config", "start_uplink"]
+__all__ = ["RunReport", "build_source", "drain", "local_points", "run_from_config", "start_uplink"]
