@@ -63,7 +63,7 @@ def thermal_figure(thermogram: Thermogram, markers: Markers, *, palette: str = "
     img, lo, hi = annotate_image(thermogram, markers, palette=palette, min_width=FIGURE_WIDTH, font=font)
     if img.width > FIGURE_WIDTH:
         h = round(img.height * FIGURE_WIDTH / img.width)
-        img = img.resize((FIGURE_WIDTH, h), Image.Resampling.LANCZOS)
+        img = img.resize((FIGURE_WIDTH, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
     framed = add_scale_bar(img, palette=palette, vmin=lo, vmax=hi, font=image_font(12))
     return _jpeg(framed, quality=88)
 
@@ -79,7 +79,8 @@ def photo(jpeg: bytes | None, *, width: int = FIGURE_WIDTH) -> bytes | None:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
     if img.width > width:
-        img = img.resize((width, max(1, round(img.height * width / img.width))), Image.Resampling.LANCZOS)
+        size = (width, max(1, round(img.height * width / img.width)))
+        img = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return _jpeg(img, quality=80)
 
 
