@@ -35,8 +35,8 @@ def _irpatrol() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "irpatrol.cli"]
 
 
-def _run(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one command."""
+def _run(args: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one command."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -47,7 +47,7 @@ def _run(args: list[str]) -> tuple[float, int]:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err}")
     if proc.stderr:
         proc.stderr.close()
-    return wall, usage.ru_maxrss // 1024
+    return wall, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 def _pages(pdf: Path) -> str:
@@ -68,6 +68,7 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     opts = ap.parse_args()
 
+    load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     images = sorted(DEMO.glob("*.jpg"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="irpatrol-bench-report-") as tmp:
@@ -84,9 +85,10 @@ def main() -> int:
             runs = [_run(cmd) for _ in range(opts.repeat)]
             best = min(r[0] for r in runs)
             rss = max(r[1] for r in runs)
+            cpu = min(r[2] for r in runs)
             size = out.stat().st_size / 1e6
             pages = _pages(out) if fmt == "pdf" else "-"
-            rows.append((fmt, best, sorted(r[0] for r in runs)[len(runs) // 2], size, pages, rss))
+            rows.append((fmt, best, sorted(r[0] for r in runs)[len(runs) // 2], cpu, size, pages, rss))
             print(
                 f"{fmt}: best {best:.2f} s of {opts.repeat}, {size:.1f} MB, pages {pages}, peak RSS {rss} MiB"
             )
@@ -101,13 +103,16 @@ def main() -> int:
         f"{', '.join(p.name for p in images)}; the fuse bank's copies are graded with the demo points "
         f"file, {opts.copies} general defects); wall time of the whole command including interpreter "
         f"start-up, inspection of every image, figures and printing, best of {opts.repeat}. "
-        "Peak RSS: `ru_maxrss` of the command from `wait4`.",
+        "CPU s: user + system time of the command (best run; what the work costs whatever else the "
+        "machine is doing). Peak RSS: `ru_maxrss` of the command from `wait4`. "
+        f"Load average before the runs: {load_before}.",
         "",
-        "| format | wall s (best) | wall s (median) | size MB | pages | peak RSS MiB | target s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| format | wall s (best) | wall s (median) | CPU s | size MB | pages | peak RSS MiB | target s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *(
-            f"| {fmt} | {best:.2f} | {median:.2f} | {size:.1f} | {pages} | {rss} | {opts.target:g} |"
-            for fmt, best, median, size, pages, rss in rows
+            f"| {fmt} | {best:.2f} | {median:.2f} | {cpu:.2f} | {size:.1f} | {pages} | {rss} "
+            f"| {opts.target:g} |"
+            for fmt, best, median, cpu, size, pages, rss in rows
         ),
         "",
         f"Machine: nproc {os.cpu_count()}; Python {sys.version.split()[0]}.",
