@@ -223,11 +223,11 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     if not loc:
         return None
     if loc[0] == "points" and len(loc) > 1 and isinstance(loc[1], int):
-        tables = list(re.finditer(r"^\s*\[\[\s*points\s*\]\]", text, re.MULTILINE))
+        tables = list(re.finditer(r"^[ \t]*\[\[[ \t]*points[ \t]*\]\]", text, re.MULTILINE))
         if loc[1] < len(tables):
             return text.count("\n", 0, tables[loc[1]].start()) + 1
         return None
-    m = re.search(rf"^\s*{re.escape(str(loc[0]))}\s*=", text, re.MULTILINE)
+    m = re.search(rf"^[ \t]*{re.escape(str(loc[0]))}[ \t]*=", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
