@@ -17,7 +17,7 @@ from types import FrameType
 import click
 
 from irpatrol.cli.app import handle_errors
-from irpatrol.errors import SettingsError
+from irpatrol.errors import ParameterError, SettingsError
 
 
 @click.group("edge")
@@ -124,7 +124,7 @@ def status_cmd(config_path: Path | None, outbox_dir: Path | None, as_json: bool)
     from irpatrol.edge.outbox import read_counts
 
     if (config_path is None) == (outbox_dir is None):
-        raise click.UsageError("give either --config or --outbox")
+        raise ParameterError("--config/--outbox", None, "one of the two options")
     folder = outbox_dir if outbox_dir is not None else Path(load_config(config_path).outbox_dir)  # type: ignore[arg-type]
     counts = read_counts(folder)
     if as_json:
