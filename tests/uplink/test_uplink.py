@@ -109,3 +109,34 @@ def test_start_uplink_from_agent_config(broker: Broker, outbox: Outbox) -> None:
         wait_for(lambda: up._thread is not None and not up._thread.is_alive(), 10, "the uplink to stop")
     finally:
         up.stop()
+
+
+def test_an_unexpected_error_does_not_end_the_uplink(
+    broker: Broker,
+    server_rt: Runtime,
+    ingest: MqttIngest,
+    outbox: Outbox,
+    inspection_doc: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patrol = Patrol(outbox, inspection_doc, images=False)
+    for _ in range(5):
+        patrol.capture()
+    real_claim = outbox.claim
+    calls: list[int] = []
+
+    def flaky_claim(limit: int = 100) -> Any:
+        calls.append(limit)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return real_claim(limit)
+
+    monkeypatch.setattr(outbox, "claim", flaky_claim)
+    up = Uplink(outbox, robot_id=ROBOT, mqtt_host="127.0.0.1", mqtt_port=broker.port, ack_timeout_s=5)
+    up.start()
+    try:
+        wait_for(lambda: drained(outbox), 30, "the outbox to drain after the error")
+    finally:
+        up.stop()
+    assert up.stats.connects == 2  # dropped the connection and came back
+    assert_exactly_once(outbox, server_rt, patrol)

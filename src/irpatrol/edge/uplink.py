@@ -223,14 +223,21 @@ class Uplink:
         try:
             while not self._stopping():
                 client = self._client()
+                reached = False
                 try:
                     client.connect(self.host, self.port, keepalive=self.keepalive_s)
+                    reached = True
                 except OSError as exc:
                     self._down(f"cannot reach the broker {self.host}:{self.port} ({exc})")
-                else:
-                    if self._session(client):
+                try:
+                    if reached and self._session(client):
                         backoff = BACKOFF_MIN_S
-                self._release_inflight()
+                except Exception:  # a bug or a broken outbox must not end the uplink for good
+                    log.exception("uplink %s: unexpected error; reconnecting", self.robot_id)
+                    self.connected.clear()
+                    self._was_up = False
+                with contextlib.suppress(Exception):
+                    self._release_inflight()
                 if self._stopping():
                     break
                 self._wait(backoff)
@@ -500,6 +507,10 @@ class Uplink:
         except (OSError, httpx.HTTPError) as exc:
             self.stats.file_errors += 1
             log.info("uplink %s: image %s not sent (%s); will retry", self.robot_id, item.key, exc)
+            return None
+        except Exception:  # a bug must not end the file thread: logged, tried again later
+            self.stats.file_errors += 1
+            log.exception("uplink %s: image %s hit an unexpected error; will retry", self.robot_id, item.key)
             return None
         if 200 <= resp.status_code < 300:
             return True
