@@ -166,8 +166,12 @@ class MqttIngest:
                 self._stop.wait(backoff)
                 backoff = min(2 * backoff, BACKOFF_MAX_S)
                 continue
-            if self._session(client):
-                backoff = BACKOFF_MIN_S
+            try:
+                if self._session(client):
+                    backoff = BACKOFF_MIN_S
+            except Exception:  # a bug must not end the ingest: what was not acked comes again
+                log.exception("mqtt ingest: unexpected error; reconnecting")
+                self._was_up = False
             self.connected.clear()
             if not self._stop.is_set():
                 self._stop.wait(backoff)
