@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from irpatrol.cli.app import ExitStatus, handle_errors
-from irpatrol.cli.options import rules_option, setting_or
+from irpatrol.cli.options import rules_option, setting_or, workers_option
 from irpatrol.errors import FileAccessError, ParameterError
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def _write(path: Path, data: bytes) -> None:
 @click.option("--executor", help="Who inspected: a person or a robot id (--files).")
 @click.option("--robot", is_flag=True, help="The images were taken by a robot (--files; default a person).")
 @click.option("--weather", help="Weather printed in the header (--files).")
+@workers_option
 @handle_errors
 def report_cmd(
     folder: Path | None,
@@ -91,6 +92,7 @@ def report_cmd(
     executor: str | None,
     robot: bool,
     weather: str | None,
+    workers: int,
 ) -> None:
     """Make a report: 红外热像检测报告 (folder, patrol, station) or 红外热像检测异常报告 (defect).
 
@@ -114,7 +116,7 @@ def report_cmd(
     if folder is not None:
         report = _folder_report(
             folder, points, ts, lang, rules, ambient, humidity, wind, load_ratio,
-            station_name, executor, robot, weather, palette,
+            station_name, executor, robot, weather, palette, workers,
         )  # fmt: skip
     else:
         from irpatrol.cli.server_cmds import _runtime
@@ -158,8 +160,10 @@ def _folder_report(
     robot: bool,
     weather: str | None,
     palette: str,
+    workers: int,
 ) -> Report:
     from irpatrol.cli.analyze_cmd import _load_points
+    from irpatrol.cli.batch import default_workers
     from irpatrol.diagnosis.rulepack import load_rule_pack
     from irpatrol.pipeline import Conditions
     from irpatrol.report.folder import FolderHeader, build_folder_report, image_files
@@ -182,6 +186,7 @@ def _folder_report(
         templates=ts,
         palette=palette,
         files=image_files(folder, skip=[points_path] if points_path is not None else []),
+        workers=workers or default_workers(),
     )
 
 

@@ -10,8 +10,10 @@ the server's report builder shares.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,30 @@ def image_files(folder: Path, *, skip: Iterable[Path] = ()) -> list[Path]:
     )
 
 
+def _file_entry(
+    path: Path,
+    *,
+    lang: str,
+    grade_names: Mapping[str, str],
+    pack: RulePack | None,
+    points: Sequence[InspectionPoint],
+    conditions: Conditions,
+    loader: ReferenceFolder,
+    palette: str,
+) -> CaptureEntry | Unreadable:
+    """One file of a folder: its capture, or why it could not be read (a picklable job)."""
+    try:
+        visible, range_c = file_extras(path)
+        inspection = inspect_image(
+            path, points=points, pack=pack, conditions=conditions, reference_loader=loader
+        )
+    except IrpatrolError as exc:  # a bad file, a bad reference: listed, the report goes on
+        return Unreadable(name=path.name, reason=str(exc).replace(str(path), path.name))
+    return inspection_entry(
+        inspection, lang=lang, grade_names=grade_names, visible_jpeg=visible, range_c=range_c, palette=palette
+    )
+
+
 def build_folder_report(
     folder: Path,
     *,
@@ -229,6 +255,7 @@ def build_folder_report(
     templates: TemplateSet = TemplateSet(),  # noqa: B008  (frozen, immutable default)
     palette: str = "iron",
     files: Sequence[Path] | None = None,
+    workers: int = 1,
 ) -> Report:
     """The patrol report (红外热像检测报告) of the images in ``folder``.
 
@@ -236,31 +263,28 @@ def build_folder_report(
     ``points_dir`` resolves their reference images (default: ``folder``); ``conditions``
     (ambient, load, humidity, wind) apply to every image and are printed in the header;
     ``files`` replaces the folder listing (:func:`image_files`).  Unreadable files are
-    listed in :attr:`Report.unreadable`; other errors propagate.
+    listed in :attr:`Report.unreadable`; other errors propagate.  ``workers`` > 1 inspects
+    and draws the images in that many processes (the order of the report is the files').
     """
-    grade_names = templates.labels(lang).get("grades") or {}
-    loader = ReferenceFolder(points_dir or folder)
-    captures: list[CaptureEntry] = []
-    unreadable: list[Unreadable] = []
-    for path in files if files is not None else image_files(folder):
-        try:
-            visible, range_c = file_extras(path)
-            inspection = inspect_image(
-                path, points=points, pack=pack, conditions=conditions, reference_loader=loader
-            )
-        except IrpatrolError as exc:  # a bad file, a bad reference: listed, the report goes on
-            unreadable.append(Unreadable(name=path.name, reason=str(exc).replace(str(path), path.name)))
-            continue
-        captures.append(
-            inspection_entry(
-                inspection,
-                lang=lang,
-                grade_names=grade_names,
-                visible_jpeg=visible,
-                range_c=range_c,
-                palette=palette,
-            )
-        )
+    job = partial(
+        _file_entry,
+        lang=lang,
+        grade_names=dict(templates.labels(lang).get("grades") or {}),
+        pack=pack,
+        points=tuple(points),
+        conditions=conditions,
+        loader=ReferenceFolder(points_dir or folder),
+        palette=palette,
+    )
+    paths = list(files if files is not None else image_files(folder))
+    n = min(max(1, workers), len(paths) or 1)
+    if n == 1:
+        entries = [job(p) for p in paths]
+    else:
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            entries = list(pool.map(job, paths, chunksize=max(1, len(paths) // (n * 4))))
+    captures = [e for e in entries if isinstance(e, CaptureEntry)]
+    unreadable = [e for e in entries if isinstance(e, Unreadable)]
     times = [c.taken_at for c in captures if c.taken_at is not None]
     kind = header.executor_kind if header.executor_kind in ("robot", "person") else None
     return Report(
