@@ -152,11 +152,10 @@ def test_result_stored_once_then_acked_duplicates_acked_again(
         )
         assert (cap.lat, cap.lon, cap.size_bytes) == (31.2, 121.5, 0)  # the image is not there yet
         assert cap.max_c == round(inspection_doc["max_c"], 3)
-        grades = [f.grade for f in cap.findings]
-        assert grades == [(f.get("finding") or {}).get("grade", "not_graded") for f in inspection_doc["findings"]]
-        assert [f.defect_status for f in cap.findings] == [
-            "open" if (f.get("finding") or {}).get("grade_value", -1) >= 1 else None for f in inspection_doc["findings"]
-        ]
+        graded = [f.get("finding") or {} for f in inspection_doc["findings"]]
+        assert [f.grade for f in cap.findings] == [g.get("grade", "not_graded") for g in graded]
+        opened = ["open" if g.get("grade_value", -1) >= 1 else None for g in graded]
+        assert [f.defect_status for f in cap.findings] == opened
 
     agent.send("result", env.to_json())  # delivered again (a retry, a broker redelivery)
     acks = agent.wait_acks(2)
