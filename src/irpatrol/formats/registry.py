@@ -16,13 +16,22 @@ import numpy.typing as npt
 from irpatrol.errors import ParameterError, UnsupportedFormatError
 from irpatrol.formats.base import FormatReader, ThermalFile, funnel, read_source
 from irpatrol.formats.flir import FffReader
+from irpatrol.formats.flir_csv import FlirCsvReader
 from irpatrol.formats.infiray import IrgReader
 from irpatrol.formats.jpeg_reader import JpegReader
 from irpatrol.formats.matrix import CsvReader, NpyReader
 from irpatrol.formats.tiff import TiffReader
 
-READERS: list[FormatReader] = [JpegReader(), FffReader(), IrgReader(), TiffReader(), NpyReader(), CsvReader()]
-"""Content-identified readers, tried in order (CSV, the loosest test, last)."""
+READERS: list[FormatReader] = [
+    JpegReader(),
+    FffReader(),
+    IrgReader(),
+    TiffReader(),
+    NpyReader(),
+    FlirCsvReader(),
+    CsvReader(),
+]
+"""Content-identified readers, tried in order (CSV, the loosest test, last; FLIR's CSV exports first)."""
 
 _KNOWN_OTHERS = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
