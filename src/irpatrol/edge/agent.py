@@ -22,8 +22,10 @@ state) is committed every ``telemetry_interval_s`` seconds from a second thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,6 +49,8 @@ from irpatrol.pipeline import Conditions, Inspection, inspect_image
 log = logging.getLogger(__name__)
 
 KINDS = ("alarm", "result", "telemetry", "file")
+PIPELINE_DEPTH = 4
+"""Analysed captures waiting for the committer at most (memory: a few frames)."""
 MAX_FULL_RETRIES = 17_280
 """Retries of one capture while the outbox is full (a day at the default 5 s) before it is given up."""
 
@@ -94,6 +98,16 @@ class Outcome:
     critical: bool = False
     skipped: bool = False
     failed: str | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A capture analysed and ready to commit: the puts ``(lane, kind, key, payload, blob)`` in order."""
+
+    capture: Capture
+    puts: tuple[tuple[Lane, str, str, dict[str, Any], bytes | None], ...]
+    outcome: Outcome
+    point_code: str | None = None
 
 
 class Agent:
@@ -212,6 +226,10 @@ class Agent:
 
     def process(self, capture: Capture) -> Outcome:
         """Analyse one capture and commit its items; raises OutboxFullError when they do not fit."""
+        return self.commit(self.prepare(capture))
+
+    def prepare(self, capture: Capture) -> Planned:
+        """Everything but the commit: hash, skip check, point, position, analysis, the items to put."""
         self.stats.captures += 1
         cfg = self.config
         sha = hashlib.sha256(capture.data).hexdigest()
@@ -219,7 +237,8 @@ class Agent:
         wanted = [keys["result"]] + ([keys["file"]] if cfg.send_images else [])
         if all(k in self.outbox for k in wanted):
             self.stats.skipped += 1
-            return Outcome(sha, tuple(wanted), critical=keys["alarm"] in self.outbox, skipped=True)
+            outcome = Outcome(sha, tuple(wanted), critical=keys["alarm"] in self.outbox, skipped=True)
+            return Planned(capture, (), outcome)
         preset = capture.preset
         if preset is None:
             preset = preset_from_name(capture.file_name, cfg.preset_pattern)
@@ -252,29 +271,40 @@ class Agent:
                 "capture": self.capture_record(capture, sha, match, preset, fix),
                 "error": {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:500]},
             }
-            self._put(Lane.TELEMETRY, "telemetry", key, event)
-            return Outcome(sha, (key,), failed=str(exc))
+            return Planned(
+                capture,
+                ((Lane.TELEMETRY, "telemetry", key, event, None),),
+                Outcome(sha, (key,), failed=str(exc)),
+            )
         self.stats.analysed += 1
         record = self.capture_record(capture, sha, match, preset, fix)
         body = {"capture": record, "inspection": inspection.to_dict(lang=None)}
         critical = is_critical(inspection)
-        done: list[str] = []
+        puts: list[tuple[Lane, str, str, dict[str, Any], bytes | None]] = []
         if critical:
-            self._put(Lane.ALARM, "alarm", keys["alarm"], body)
-            self.stats.alarms += 1
-            done.append(keys["alarm"])
+            puts.append((Lane.ALARM, "alarm", keys["alarm"], body, None))
             log.warning(
                 "critical finding in %s (point %s): alarm queued", capture.file_name, record["point_code"]
             )
-        self._put(Lane.RESULT, "result", keys["result"], body)
-        done.append(keys["result"])
+        puts.append((Lane.RESULT, "result", keys["result"], body, None))
         if cfg.send_images:
             meta = {"sha256": sha, "file_name": capture.file_name, "size": len(capture.data)}
-            self._put(Lane.FILE, "file", keys["file"], meta, capture.data)
-            done.append(keys["file"])
-        if match is not None and self.execution is not None:
-            self.execution.seen(match.point.code)
-        return Outcome(sha, tuple(done), critical=critical)
+            puts.append((Lane.FILE, "file", keys["file"], meta, capture.data))
+        outcome = Outcome(sha, tuple(p[2] for p in puts), critical=critical)
+        return Planned(capture, tuple(puts), outcome, point_code=match.point.code if match else None)
+
+    def commit(self, planned: Planned) -> Outcome:
+        """Put a prepared capture's items in order (alarm, result, file); OutboxFullError if they do not fit.
+
+        Safe to call again after a refusal: items already in are skipped by key.
+        """
+        for lane, kind, key, payload, blob in planned.puts:
+            self._put(lane, kind, key, payload, blob)
+        if planned.outcome.critical and not planned.outcome.skipped:
+            self.stats.alarms += 1
+        if planned.point_code is not None and self.execution is not None:
+            self.execution.seen(planned.point_code)
+        return planned.outcome
 
     # -- telemetry ----------------------------------------------------------------------------
 
@@ -320,27 +350,62 @@ class Agent:
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self, source: CaptureSource, stop: threading.Event) -> bool:
-        """Process captures until the source ends (answers True) or ``stop`` is set (False)."""
+        """Process captures until the source ends (answers True) or ``stop`` is set (False).
+
+        Two stages overlap: this thread reads and analyses the next capture while a committer
+        thread writes the previous one's items (the fsyncs release the GIL), through a queue of
+        at most :data:`PIPELINE_DEPTH` analysed captures.  A capture is committed when its puts
+        return, as with :meth:`process`; one analysed but not yet committed when the process
+        dies is analysed again from its source on the next run (its keys are the same).
+        """
         tele_stop = threading.Event()
         tele = threading.Thread(target=self._telemetry_loop, args=(tele_stop,), name="irpatrol-telemetry")
         tele.daemon = True
         tele.start()
+        pipe: queue.Queue[Planned | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
+        committer = threading.Thread(target=self._committer, args=(pipe, stop), name="irpatrol-commit")
+        committer.daemon = True
+        committer.start()
         self._state = "patrolling"
         try:
             for capture in _until(source.captures(stop), stop):
-                self._process_with_backpressure(capture, stop)
-            return not stop.is_set()
+                planned = self.prepare(capture)
+                for _ in range(MAX_FULL_RETRIES * 100):  # bounded; the committer drains the queue
+                    try:
+                        pipe.put(planned, timeout=0.05)
+                        break
+                    except queue.Full:
+                        if stop.is_set() or not committer.is_alive():
+                            break
+                if not committer.is_alive():
+                    log.error("the committer thread ended; the agent stops")
+                    break
+            return not stop.is_set() and committer.is_alive()
         finally:
+            with contextlib.suppress(queue.Full):
+                pipe.put(None, timeout=max(1.0, self.config.full_retry_s * 2))
+            committer.join(timeout=max(30.0, self.config.full_retry_s * 2))
             self._state = "stopped"
             tele_stop.set()
             tele.join(timeout=10)
             source.close()
 
-    def _process_with_backpressure(self, capture: Capture, stop: threading.Event) -> None:
-        """Process one capture; while the outbox is full, wait and retry (logged once until it has room)."""
+    def _committer(self, pipe: queue.Queue[Planned | None], stop: threading.Event) -> None:
+        """Commit analysed captures in order until the end marker (None)."""
+        for _ in range(1_000_000_000):  # bounded; ended by the marker
+            planned = pipe.get()
+            if planned is None:
+                return
+            try:
+                self._commit_with_backpressure(planned, stop)
+            except IrpatrolError as exc:  # the disk failed under the outbox: log, keep the patrol going
+                log.error("capture %s not committed: %s", planned.capture.file_name, exc)
+
+    def _commit_with_backpressure(self, planned: Planned, stop: threading.Event) -> None:
+        """Commit one capture; while the outbox is full, wait and retry (logged once until it has room)."""
         for _attempt in range(MAX_FULL_RETRIES):
             try:
-                self.process(capture)
+                self.commit(planned)
             except OutboxFullError as exc:
                 self.stats.full_waits += 1
                 if self._state != "outbox-full":
@@ -353,7 +418,7 @@ class Agent:
                 log.info("outbox has room again")
                 self._state = "patrolling"
             return
-        log.error("capture %s given up: the outbox stayed full", capture.file_name)
+        log.error("capture %s given up: the outbox stayed full", planned.capture.file_name)
 
 
 def _until(captures: Iterator[Capture], stop: threading.Event) -> Iterator[Capture]:
@@ -382,6 +447,7 @@ __all__ = [
     "Agent",
     "AgentStats",
     "Outcome",
+    "Planned",
     "describe",
     "is_critical",
     "item_key",
