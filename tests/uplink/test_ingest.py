@@ -250,3 +250,32 @@ def test_ingest_comes_back_after_broker_restart(agent: FakeAgent, broker: Broker
         time.sleep(0.05)
     assert ingest.stats.connects == 2
     assert ingest.connected.is_set()
+
+
+def test_a_lost_race_on_a_key_is_a_duplicate(server_rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another ingest committed a key of this batch first: the unique key refuses the batch, which
+    is stored again one message at a time; the lost key answers ``duplicate``, the rest is stored."""
+    from irpatrol.store import edge
+    from irpatrol.store.edge import store_envelope
+
+    def tel(key: str) -> Envelope:
+        return Envelope(key=key, kind="telemetry", robot=ROBOT, created_at="2026-12-02T21:00:00+00:00")
+
+    with server_rt.sessions() as s, s.begin():
+        store_envelope(s, tel("r:race:2"))  # the other ingest's commit
+    monkeypatch.setattr(edge, "find_message", lambda session, key: None)  # it happened after our look-up
+    ing = MqttIngest(server_rt, host="127.0.0.1")
+    messages = [
+        (topic_for("irpatrol", ROBOT, "telemetry"), tel(k).to_json()) for k in ("r:race:1", "r:race:2")
+    ]
+    answers = ing.handle_batch(messages)
+    assert [(a.key, a.status) for a, _ in answers if a is not None] == [
+        ("r:race:1", "stored"),
+        ("r:race:2", "duplicate"),
+    ]
+    assert sorted(stored_keys_of(server_rt)) == ["r:race:1", "r:race:2"]
+
+
+def stored_keys_of(rt: Runtime) -> list[str]:
+    with rt.sessions() as s:
+        return list(s.scalars(select(EdgeMessage.key)))

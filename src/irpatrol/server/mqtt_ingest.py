@@ -3,9 +3,10 @@
 For each message on ``<prefix>/v1/<robot>/<kind>`` the ingest
 
 1. checks the topic and the envelope (:func:`irpatrol.protocol.parse_envelope`);
-2. stores it in one transaction: the message row under its unique key and, for
-   results and alarms, the capture and its findings (:func:`irpatrol.store.edge.store_envelope`),
-   with webhook events for new serious defects;
+2. stores it, with the other messages that arrived together (up to ``batch_size``), in one
+   transaction: the message row under its unique key and, for results and alarms, the
+   capture and its findings (:func:`irpatrol.store.edge.store_envelope`), with webhook
+   events for new serious defects;
 3. commits, and **only then** publishes the application-level ack (QoS 1) on
    ``<prefix>/v1/<robot>/ack``;
 4. and only after that acknowledges the MQTT delivery to the broker (manual PUBACK), so a
@@ -99,6 +100,7 @@ class MqttIngest:
         keepalive_s: int = 30,
         connect_timeout_s: float = 5.0,
         after_store: Callable[[str], None] | None = None,
+        batch_size: int = 64,
     ) -> None:
         self.rt = rt
         self.host = host
@@ -110,6 +112,7 @@ class MqttIngest:
         self.keepalive_s = keepalive_s
         self.connect_timeout_s = connect_timeout_s
         self.after_store = after_store
+        self.batch_size = batch_size
         self.stats = IngestStats()
         self.connected = threading.Event()
         """Set while subscribed to the broker."""
@@ -255,41 +258,67 @@ class MqttIngest:
 
     def _process(self, client: mqtt.Client) -> None:
         while self._inbox and not self._dropped:
-            msg = self._inbox.pop(0)
-            self.stats.received += 1
-            ack, robot = self.handle(msg.topic, bytes(msg.payload))
-            if ack is not None and robot is not None:
-                client.publish(topic_for(self.prefix, robot, "ack"), ack.to_json(), qos=1)
-                self.stats.acks += 1
-            if msg.qos > 0:
-                client.ack(msg.mid, msg.qos)
+            batch = self._inbox[: self.batch_size]
+            del self._inbox[: len(batch)]
+            self.stats.received += len(batch)
+            answers = self.handle_batch([(m.topic, bytes(m.payload)) for m in batch])
+            for ack, robot in answers:  # committed: now the acks, then the broker's PUBACKs
+                if ack is not None and robot is not None:
+                    client.publish(topic_for(self.prefix, robot, "ack"), ack.to_json(), qos=1)
+                    self.stats.acks += 1
+            for m in batch:
+                if m.qos > 0:
+                    client.ack(m.mid, m.qos)
 
-    def handle(self, topic: str, payload: bytes) -> tuple[Ack | None, str | None]:
-        """Store one message; the ack to publish (``None``: nothing to ack) and the robot it goes to.
+    def handle_batch(self, messages: list[tuple[str, bytes]]) -> list[tuple[Ack | None, str | None]]:
+        """Check and store ``(topic, payload)`` messages in one transaction; per message, the ack
+        to publish (``None``: nothing to ack) and the robot it goes to.
 
         Raises ``_Drop`` (leave the connection, nothing acked) on a database error.
         """
-        try:
-            robot, kind = parse_topic(self.prefix, topic)
-        except ProtocolError as exc:
-            self._reject(topic, payload, str(exc), key=None, robot=None)
-            return None, None
-        try:
-            env = parse_envelope(payload)
-            if env.robot != robot or env.kind != kind:
-                raise ProtocolError(
-                    f"the envelope says robot {env.robot!r}, kind {env.kind!r} on topic {topic!r}",
-                    key=env.key,
+        answers: list[tuple[Ack | None, str | None]] = []
+        good: list[tuple[int, Envelope]] = []
+        rejects: list[dict[str, Any]] = []
+        for topic, payload in messages:
+            try:
+                robot, kind = parse_topic(self.prefix, topic)
+            except ProtocolError as exc:
+                rejects.append(
+                    {"topic": topic, "payload": payload, "reason": str(exc), "key": None, "robot": None}
                 )
-        except ProtocolError as exc:
-            self._reject(topic, payload, str(exc), key=exc.key, robot=robot)
-            return (Ack(key=exc.key, status="rejected", reason=exc.detail) if exc.key else None), robot
-        status = self._store(env)
-        if self.after_store is not None:
-            self.after_store(env.key)
-        return Ack(key=env.key, status=status), robot
+                answers.append((None, None))
+                continue
+            try:
+                env = parse_envelope(payload)
+                if env.robot != robot or env.kind != kind:
+                    said = f"robot {env.robot!r}, kind {env.kind!r}"
+                    raise ProtocolError(f"the envelope says {said} on topic {topic!r}", key=env.key)
+            except ProtocolError as exc:
+                rejects.append(
+                    {"topic": topic, "payload": payload, "reason": str(exc), "key": exc.key, "robot": robot}
+                )
+                answers.append(
+                    ((Ack(key=exc.key, status="rejected", reason=exc.detail) if exc.key else None), robot)
+                )
+                continue
+            good.append((len(answers), env))
+            answers.append((None, robot))
+        for r in rejects:
+            log.warning("mqtt ingest: dead letter on %s (key %r): %s", r["topic"], r["key"], r["reason"])
+        statuses = self._store([env for _, env in good], rejects)
+        self.stats.rejected += len(rejects)
+        for (index, env), status in zip(good, statuses, strict=True):
+            if self.after_store is not None:
+                self.after_store(env.key)
+            answers[index] = (Ack(key=env.key, status=status), answers[index][1])
+        return answers
 
-    def _store(self, env: Envelope) -> AckStatus:
+    def _store(self, envs: list[Envelope], rejects: list[dict[str, Any]]) -> list[AckStatus]:
+        """Store ``envs`` and keep ``rejects`` in one transaction; the status of each envelope.
+
+        Two ingests racing on a key: the loser's transaction fails at the unique key and the
+        batch is stored again one message at a time, where a lost race is a duplicate.
+        """
         from irpatrol.server.jobs import SERIOUS
         from irpatrol.server.webhooks import queue_defect_events
 
@@ -298,26 +327,32 @@ class MqttIngest:
             with self.rt.sessions() as s:
                 try:
                     with s.begin():
-                        stored = store_envelope(s, env, blobs=self.rt.blobs)
-                        serious = [f for f in stored.new_findings if f.grade_value >= SERIOUS]
-                        if serious:
-                            queued = queue_defect_events(s, "defect.created", serious, stored.capture) > 0
-                    status: AckStatus = stored.status
-                except IntegrityError:  # another ingest committed the same key first
-                    if find_message(s, env.key) is None:
+                        for r in rejects:
+                            record_reject(s, **r)
+                        statuses: list[AckStatus] = []
+                        for env in envs:
+                            stored = store_envelope(s, env, blobs=self.rt.blobs)
+                            statuses.append(stored.status)
+                            serious = [f for f in stored.new_findings if f.grade_value >= SERIOUS]
+                            if serious:
+                                queued = queue_defect_events(s, "defect.created", serious, stored.capture) > 0
+                except IntegrityError:  # another ingest committed one of these keys first
+                    if len(envs) + len(rejects) > 1:
+                        return [*self._store([], rejects), *(st for e in envs for st in self._store([e], []))]
+                    if not envs or find_message(s, envs[0].key) is None:
                         raise
-                    status = "duplicate"
+                    statuses = ["duplicate"]
+        except _Drop:
+            raise
         except Exception as exc:
             self.stats.db_errors += 1
-            log.error("mqtt ingest: storing %s failed (%s); not acknowledged", env.key, exc)
+            log.error("mqtt ingest: storing %d messages failed (%s); none acknowledged", len(envs), exc)
             raise _Drop(f"database error ({type(exc).__name__})") from exc
-        if status == "stored":
-            self.stats.stored += 1
-        else:
-            self.stats.duplicates += 1
+        self.stats.stored += statuses.count("stored")
+        self.stats.duplicates += statuses.count("duplicate")
         if queued:
             self._kick_webhooks()
-        return status
+        return statuses
 
     def _kick_webhooks(self) -> None:
         try:
@@ -327,12 +362,7 @@ class MqttIngest:
         except Exception as exc:  # the deliveries are in the database; the periodic run sends them
             log.warning("mqtt ingest: could not queue a webhook run (%s)", exc)
 
-    def _reject(self, topic: str, payload: bytes, reason: str, *, key: str | None, robot: str | None) -> None:
-        self.stats.rejected += 1
-        log.warning("mqtt ingest: dead letter on %s (key %r): %s", topic, key, reason)
-        try:
-            with self.rt.sessions() as s, s.begin():
-                record_reject(s, topic=topic, payload=payload, reason=reason, key=key, robot=robot)
-        except Exception as exc:
-            self.stats.db_errors += 1
-            raise _Drop(f"database error keeping a dead letter ({type(exc).__name__})") from exc
+
+def _dead(topic: str, payload: bytes, exc: ProtocolError, *, robot: str | None) -> dict[str, Any]:
+    """The fields of a dead letter (:func:`irpatrol.store.edge.record_reject`)."""
+    return {"topic": topic, "payload": payload, "reason": str(exc), "key": exc.key, "robot": robot}
