@@ -90,3 +90,9 @@ def test_any_text_gives_a_config_or_one_error(text: str) -> None:
         assert "\n" not in outcome
     else:
         assert isinstance(outcome, EdgeConfig)
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (REPO / "docs" / "edge.md").read_text(encoding="utf-8")
+    missing = [name for name in EdgeConfig.model_fields if f"`{name}`" not in doc]
+    assert not missing, f"settings missing from docs/edge.md: {missing}"

@@ -125,7 +125,9 @@ class EdgeConfig(BaseModel):
     wind_ms: float | None = Field(default=None, ge=0, description="Wind speed (m/s).")
 
     nmea_source: Literal["none", "file", "tcp", "serial"] = Field(default="none", description="GNSS input.")
-    nmea_file: Path | None = Field(default=None, description="NMEA log to replay (nmea_source = file).")
+    nmea_file: Path | None = Field(
+        default=None, description="NMEA log of the patrol (nmea_source = file), read whole."
+    )
     nmea_host: str = Field(default="127.0.0.1", description="gpsd / receiver host (nmea_source = tcp).")
     nmea_port: int = Field(default=2947, ge=1, le=65535, description="Its port.")
     nmea_serial: str = Field(default="/dev/ttyUSB0", description="Serial device (nmea_source = serial).")
