@@ -374,7 +374,9 @@ def decode_raw(
             )
         dtype = "<u2" if encoding == "uint16-le" else ">u2"
         arr = np.frombuffer(buf, dtype=dtype, count=width * height, offset=body).reshape(height, width)
-        return arr.astype(np.uint16)  # native order, owned copy
+        if isinstance(buf, bytes) and arr.dtype.isnative:
+            return arr  # a read-only view of bytes joined for this frame alone: no second copy
+        return arr.astype(np.uint16)  # native order, owned copy (never a view of a memory map)
     import imagecodecs
 
     # decode straight from the buffer (no copy of the compressed bytes); the views

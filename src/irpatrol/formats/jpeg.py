@@ -8,6 +8,7 @@ decoded.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,7 +51,7 @@ class JpegLayout:
 
     segments: tuple[Segment, ...]
     scan_offset: int | None
-    _data: bytes = field(default=b"", repr=False, compare=False)
+    _data: bytes | memoryview | mmap.mmap = field(default=b"", repr=False, compare=False)
     _eoi_end: int | None = field(default=None, repr=False, compare=False)
 
     def app(self, marker: int) -> list[Segment]:
@@ -62,19 +63,27 @@ class JpegLayout:
         """Offset of the first byte after the end-of-image marker, or ``None`` when nothing follows."""
         if self._eoi_end is not None or self.scan_offset is None:
             return self._eoi_end
-        eoi = self._data.find(b"\xff\xd9", self.scan_offset)
-        if eoi >= 0 and eoi + 2 < len(self._data):
+        data = self._data
+        if isinstance(data, memoryview):
+            found = bytes(data[self.scan_offset :]).find(b"\xff\xd9")
+            eoi = found + self.scan_offset if found >= 0 else -1
+        else:
+            eoi = data.find(b"\xff\xd9", self.scan_offset)
+        if eoi >= 0 and eoi + 2 < len(data):
             return eoi + 2
         return None
 
 
-def is_jpeg(prefix: bytes) -> bool:
+def is_jpeg(prefix: bytes | memoryview) -> bool:
     """True when ``prefix`` starts with a JPEG start-of-image marker."""
     return prefix[:3] == b"\xff\xd8\xff"
 
 
-def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
+def walk_jpeg(data: bytes | memoryview | mmap.mmap, *, path: str) -> JpegLayout:
     """Walk the marker segments up to the first scan, then find the end-of-image marker.
+
+    ``data`` may be a memory map or a read-only view (the reusable read buffer): FLIR
+    chunks and other payloads are then views of it.
 
     Raises :class:`CorruptFileError` when a segment length runs past the end of the file.
     """
@@ -109,7 +118,7 @@ def walk_jpeg(data: bytes, *, path: str) -> JpegLayout:
             break
         start, end = pos + 4, pos + 2 + length
         if 0xE0 <= marker <= 0xEF:  # APPn; tables and frame headers are not kept
-            flir = marker == APP1 and data.startswith(_FLIR_CHUNK, start)
+            flir = marker == APP1 and data[start : start + 5] == _FLIR_CHUNK
             segments.append(Segment(marker, pos, view[start:end] if flir else data[start:end]))
         pos += 2 + length
     return JpegLayout(tuple(segments), scan_offset, data)

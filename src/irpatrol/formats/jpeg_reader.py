@@ -37,13 +37,16 @@ class JpegReader:
         """A JPEG starts with FF D8 FF."""
         return is_jpeg(prefix)
 
-    def open(self, data: bytes | mmap.mmap, *, path: str) -> ThermalFile:
+    def open(self, data: bytes | memoryview | mmap.mmap, *, path: str) -> ThermalFile:
         """Open a FLIR or DJI R-JPEG, or raise :class:`UnsupportedFormatError` saying what the JPEG is."""
-        buf = bytes(data)
-        layout = walk_jpeg(buf, path=path)
+        layout = walk_jpeg(data, path=path)
         chunks = flir_chunks(layout)
-        if chunks:
+        if chunks:  # the chunks are views of ``data`` (a memory map stays open while they live)
             return open_rjpeg(layout, chunks, path=path, exif=partial(_exif, layout))
+        buf = bytes(data)
+        if not isinstance(data, bytes):  # release the map or the read buffer; go on with a copy
+            data.close() if isinstance(data, mmap.mmap) else data.release()
+            layout = walk_jpeg(buf, path=path)
         exif = _exif(layout)
         if is_dji_rjpeg(layout):
             return open_dji(layout, buf, path=path, exif=lambda: exif)

@@ -89,12 +89,22 @@ def open_thermal(
     ``tiff_scale`` and ``tiff_offset_c`` give integer TIFFs their temperature scale,
     ``°C = value * tiff_scale + tiff_offset_c``; they are refused for other formats.
     """
+    pooled: memoryview | None = None
     if isinstance(source, bytes | bytearray | memoryview):
         data: bytes | mmap.mmap = bytes(source)
         path = name or "<bytes>"
     else:
-        data = read_source(source, mmap_above=MMAP_THRESHOLD)
         path = str(source)
+        read = read_source(source, mmap_above=MMAP_THRESHOLD, pool_jpeg=True)
+        if isinstance(read, memoryview):  # a JPEG in the reusable read buffer
+            pooled = read
+            reader = identify(bytes(read[:PREFIX_SIZE]), path=path)
+            if isinstance(reader, JpegReader) and not (tiff_scale is not None or tiff_offset_c is not None):
+                with funnel(path):
+                    return reader.open(pooled, path=path)
+            read = bytes(read)
+            pooled.release()
+        data = read
     if len(data) == 0:
         raise UnsupportedFormatError(path, "empty file")
     reader = identify(bytes(data[:PREFIX_SIZE]), path=path)
