@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import docx
@@ -16,41 +17,39 @@ from tests.report.conftest import POINTS
 def test_folder_to_html_lists_the_unreadable_file_and_exits_partial(
     demo_folder: Path, tmp_path: Path
 ) -> None:
+    args = ["report", "--files", str(demo_folder), "--points", str(POINTS), "--station-name", "示范站"]
+    args += ["--bay", "3号开关柜间隔", "--bay", "4号开关柜间隔", "--ambient", "24.5", "--weather", "晴"]
+    args += ["--robot", "--executor", "robot-7"]
     out = tmp_path / "r.html"
-    args = ["report", "--files", str(demo_folder), "--points", str(POINTS), "-o", str(out)]
-    args += [
-        "--station-name",
-        "示范站",
-        "--ambient",
-        "24.5",
-        "--weather",
-        "晴",
-        "--robot",
-        "--executor",
-        "robot-7",
-    ]
-    r = CliRunner().invoke(cli, [*args, "--workers", "2"])
+    r = CliRunner().invoke(cli, [*args, "-o", str(out), "--workers", "2"])
     assert r.exit_code == ExitStatus.PARTIAL, r.output
     assert "4 capture(s), 1 defect(s), 0 missed point(s), 1 unreadable file(s)" in r.stdout
     assert "unreadable: broken.jpg: unsupported format" in r.stderr
     html = out.read_text(encoding="utf-8")
-    for needle in (
+    header = (
         "红外热像检测报告",
         "示范站",
+        "3号开关柜间隔、4号开关柜间隔",
         "24.5 °C",
         "晴",
         "机器人",
         "robot-7",
-        "broken.jpg",
-        "未记录",
-    ):
+    )
+    for needle in (*header, "broken.jpg", "未记录"):
         assert needle in html, needle
     # the same report in one process: the same captures in the same order
     one = tmp_path / "one.html"
     r1 = CliRunner().invoke(cli, [*args, "-o", str(one), "--workers", "1"])
     assert r1.exit_code == ExitStatus.PARTIAL
-    sections = [ln for ln in html.splitlines() if "<h2>" in ln]
-    assert sections == [ln for ln in one.read_text(encoding="utf-8").splitlines() if "<h2>" in ln]
+    sections = re.findall(r"<h2>(.*?)</h2>", html)
+    captures = [
+        "1. dji_zenmuse_xtr.jpg",
+        "2. flir_ax8.jpg",
+        "3. flir_e40.jpg",
+        "4. Disconnect cabinet 3, fuse bank",
+    ]
+    assert sections == ["基本信息", "检测结论汇总", *captures]
+    assert re.findall(r"<h2>(.*?)</h2>", one.read_text(encoding="utf-8")) == sections
 
 
 def test_folder_to_docx_in_english(demo_folder: Path, tmp_path: Path) -> None:

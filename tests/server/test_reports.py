@@ -206,3 +206,12 @@ def test_cli_reports_from_the_database(
     missing = runner.invoke(cli, ["report", "--patrol", "999999", "-o", str(tmp_path / "x.pdf")])
     assert missing.exit_code == 1
     assert "execution 999999 does not exist" in missing.stderr
+
+
+def test_content_disposition_keeps_the_header_latin1() -> None:
+    from irpatrol.server.routes.reports import content_disposition
+
+    value = content_disposition('station-示范"站-zh.pdf')
+    value.encode("latin-1")  # what the HTTP layer needs
+    assert value.startswith('attachment; filename="station-_-zh.pdf"; ')
+    assert value.endswith("filename*=UTF-8''station-%E7%A4%BA%E8%8C%83%22%E7%AB%99-zh.pdf")

@@ -67,6 +67,9 @@ def _write(path: Path, data: bytes) -> None:
 @click.option("--wind", type=float, help="Wind speed, m/s (--files).")
 @click.option("--load-ratio", type=float, help="Present / rated load (--files).")
 @click.option("--station-name", help="Station printed in the header (--files).")
+@click.option(
+    "--bay", "bays", multiple=True, help="A bay printed in the header (--files; repeat for several)."
+)
 @click.option("--executor", help="Who inspected: a person or a robot id (--files).")
 @click.option("--robot", is_flag=True, help="The images were taken by a robot (--files; default a person).")
 @click.option("--weather", help="Weather printed in the header (--files).")
@@ -89,6 +92,7 @@ def report_cmd(
     wind: float | None,
     load_ratio: float | None,
     station_name: str | None,
+    bays: tuple[str, ...],
     executor: str | None,
     robot: bool,
     weather: str | None,
@@ -116,7 +120,7 @@ def report_cmd(
     if folder is not None:
         report = _folder_report(
             folder, points, ts, lang, rules, ambient, humidity, wind, load_ratio,
-            station_name, executor, robot, weather, palette, workers,
+            station_name, bays, executor, robot, weather, palette, workers,
         )  # fmt: skip
     else:
         from irpatrol.cli.server_cmds import _runtime
@@ -156,6 +160,7 @@ def _folder_report(
     wind: float | None,
     load_ratio: float | None,
     station_name: str | None,
+    bays: tuple[str, ...],
     executor: str | None,
     robot: bool,
     weather: str | None,
@@ -179,6 +184,7 @@ def _folder_report(
         conditions=Conditions(ambient_c=ambient, humidity_pct=humidity, wind_ms=wind, load_ratio=load_ratio),
         header=FolderHeader(
             station=station_name,
+            bays=bays,
             executor=executor,
             executor_kind="robot" if robot else "person",
             weather=weather,

@@ -8,8 +8,10 @@ from ``IRPATROL_REPORT_TEMPLATES`` over the built-in templates.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
@@ -32,6 +34,15 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+def content_disposition(name: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact UTF-8 name in ``filename*`` (RFC 6266).
+
+    Station codes may be Chinese or hold quotes; a header must stay Latin-1 and unbroken.
+    """
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 async def _answer(rt: RT, request: ReportRequest, fmt: str, lang: str, stem: str) -> Response:
     def build() -> bytes:
         templates = TemplateSet(rt.settings.report_templates)
@@ -45,7 +56,7 @@ async def _answer(rt: RT, request: ReportRequest, fmt: str, lang: str, stem: str
     return Response(
         content=body,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{stem}-{lang}.{fmt}"'},
+        headers={"Content-Disposition": content_disposition(f"{stem}-{lang}.{fmt}")},
     )
 
 
