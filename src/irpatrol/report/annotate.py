@@ -138,30 +138,61 @@ def markers_from_doc(
     return Markers(regions=tuple(regions), spots=spots, labels=tuple(labels))
 
 
+def _free_spot(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    font: Font,
+    taken: list[tuple[float, ...]],
+    step: int,
+) -> tuple[float, float]:
+    """``xy``, moved down a line at a time (at most 6) until ``text`` there overlaps no earlier label."""
+    x, y = xy
+    for _ in range(6):
+        box = draw.textbbox((x, y), text, font=font)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+            break
+        y += step
+    taken.append(tuple(draw.textbbox((x, y), text, font=font)))
+    return x, y
+
+
 def draw_markers(img: Image.Image, scale: int, markers: Markers, *, font: Font | None = None) -> None:
-    """Draw ``markers`` on ``img``, a rendering enlarged ``scale`` times from the frame."""
+    """Draw ``markers`` on ``img``, a rendering enlarged ``scale`` times from the frame.
+
+    Labels that would overlap an earlier one are moved down, so close hot spots stay legible.
+    """
     draw = ImageDraw.Draw(img)
     font = font or ImageFont.load_default()
     white = (255, 255, 255)
     line_h = int(draw.textbbox((0, 0), "Ag国", font=font)[3]) + 2
-    for name, region in markers.regions:
-        _draw_region(draw, region, scale, white)
-        left, top, _, _ = region.bbox()
-        draw.text((left * scale + 2, max(top * scale - line_h, 0)), name, fill=white, font=font)
-    cyan = (0, 255, 255)
-    for rank, px, py, peak in markers.spots:
-        x, y = (px + 0.5) * scale, (py + 0.5) * scale
-        draw.line([(x - 5, y), (x + 5, y)], fill=cyan, width=2)
-        draw.line([(x, y - 5), (x, y + 5)], fill=cyan, width=2)
-        tx = x + 6 if x + 80 < img.width else x - 80
-        draw.text((tx, y + 2), f"{rank}: {peak:.1f}°C", fill=cyan, font=font)
+    taken: list[tuple[float, ...]] = []
     y_text = 2
-    for text, grade in markers.labels:
+    for text, grade in markers.labels:  # first: the grade lines top left are never moved
         colour = GRADE_COLOURS.get(grade, white)
         box = draw.textbbox((5, y_text), text, font=font)
         draw.rectangle([2, y_text, box[2] + 3, y_text + line_h], fill=(0, 0, 0))
         draw.text((5, y_text), text, fill=colour, font=font)
+        taken.append((2, y_text, box[2] + 3, y_text + line_h))
         y_text += line_h + 2
+    for _, region in markers.regions:
+        _draw_region(draw, region, scale, white)
+    for name, region in markers.regions:
+        left, top, _, _ = region.bbox()
+        xy = _free_spot(draw, (left * scale + 2, max(top * scale - line_h, 0)), name, font, taken, line_h)
+        draw.text(xy, name, fill=white, font=font, stroke_width=1, stroke_fill=(0, 0, 0))
+    cyan = (0, 255, 255)
+    for _, px, py, _ in markers.spots:
+        x, y = (px + 0.5) * scale, (py + 0.5) * scale
+        draw.line([(x - 5, y), (x + 5, y)], fill=cyan, width=2)
+        draw.line([(x, y - 5), (x, y + 5)], fill=cyan, width=2)
+    for rank, px, py, peak in markers.spots:
+        x, y = (px + 0.5) * scale, (py + 0.5) * scale
+        text = f"{rank}: {peak:.1f}°C"
+        width = draw.textlength(text, font=font)
+        tx = x + 6 if x + 6 + width < img.width else x - 6 - width
+        xy = _free_spot(draw, (tx, y + 2), text, font, taken, line_h)
+        draw.text(xy, text, fill=cyan, font=font, stroke_width=1, stroke_fill=(0, 0, 0))  # legible on white
 
 
 def annotate_image(
