@@ -115,7 +115,13 @@ def result_envelope(inspection: dict[str, Any], key: str, kind: str = "result") 
                 "preset": "P-12",
                 "point_code": None,
                 "execution_id": "local-3",
-                "position": {"lat": 31.2, "lon": 121.5, "alt_m": 4.0, "quality": 4, "sigma_m": 0.02},
+                "position": {
+                    "lat": 31.24810031,
+                    "lon": 121.587420798,
+                    "alt_m": 4.0,
+                    "quality": 4,
+                    "sigma_m": 0.02,
+                },
             },
             "inspection": inspection,
         },
@@ -150,7 +156,8 @@ def test_result_stored_once_then_acked_duplicates_acked_again(
             FUSES.name,
             "rtk_fixed",
         )
-        assert (cap.lat, cap.lon, cap.size_bytes) == (31.2, 121.5, 0)  # the image is not there yet
+        # an RTK fix is kept to the centimetre (1e-7 deg), not rounded like a temperature
+        assert (cap.lat, cap.lon, cap.size_bytes) == (31.24810031, 121.587420798, 0)  # no image yet
         assert cap.max_c == round(inspection_doc["max_c"], 3)
         graded = [f.get("finding") or {} for f in inspection_doc["findings"]]
         assert [f.grade for f in cap.findings] == [g.get("grade", "not_graded") for g in graded]
