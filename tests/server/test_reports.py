@@ -215,3 +215,32 @@ def test_content_disposition_keeps_the_header_latin1() -> None:
     value.encode("latin-1")  # what the HTTP layer needs
     assert value.startswith('attachment; filename="station-_-zh.pdf"; ')
     assert value.endswith("filename*=UTF-8''station-%E7%A4%BA%E8%8C%83%22%E7%AB%99-zh.pdf")
+
+
+def test_failed_capture_and_missing_image_still_give_a_report(
+    client: TestClient, rt: Runtime, operator: dict[str, str]
+) -> None:
+    """A failed capture is listed with its error; one whose stored image is gone keeps its numbers."""
+    from sqlalchemy import select
+
+    from irpatrol.store.models import Capture
+
+    ids = _patrol(client, rt, operator)
+    with rt.sessions() as s:
+        caps = list(
+            s.scalars(select(Capture).where(Capture.execution_id == ids["execution"]).order_by(Capture.id))
+        )
+        fuse, ct = caps
+        ct.status, ct.error = "failed", "flir_e40.jpg: damaged FFF record"
+        s.commit()
+        rt.blobs.path(fuse.sha256).unlink()
+    r = client.get(
+        f"{API}/executions/{ids['execution']}/report",
+        params={"format": "html", "lang": "en"},
+        headers=operator,
+    )
+    assert r.status_code == 200, r.text
+    assert "flir_e40.jpg: damaged FFF record" in r.text
+    assert r.text.count('<section class="capture">') == 1
+    assert "Thermogram: not recorded" in r.text  # the image is gone from the store
+    assert "46.6 °C" in r.text  # the stored numbers are still printed
