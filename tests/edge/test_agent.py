@@ -223,3 +223,22 @@ def test_stale_position_is_not_used_for_matching(tmp_path: Path, offset_s: float
         out = agent.process(capture(hot_npy(60.0), taken_at=datetime.now(UTC) - timedelta(seconds=1)))
         _, r = box.get(out.keys[0])  # type: ignore[misc]
         assert r.payload["capture"]["point_code"] == (None if offset_s else "P1")
+
+
+def test_a_failing_outbox_database_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a full disk but a broken database: the agent stops with the error (systemd restarts it)."""
+    import sqlite3
+
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for i in range(3):
+        (replay / f"c{i}.npy").write_bytes(hot_npy(60.0, seed=i))
+    with Outbox(tmp_path / "box", byte_budget=64 * MiB, reserve_bytes=MiB) as box:
+        agent = make_agent(box, telemetry_interval_s=60)
+
+        def broken(*a: object, **kw: object) -> bool:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(box, "put", broken)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            agent.run(ReplaySource(replay, rate_hz=1000, patterns=["*.npy"]), threading.Event())

@@ -147,6 +147,7 @@ class Agent:
         self._telemetry_seq = 0
         self._state = "starting"
         self._last_fix: PositionFix | None = None
+        self._commit_error: Exception | None = None
 
     # -- one capture ------------------------------------------------------------------------
 
@@ -380,15 +381,27 @@ class Agent:
                 if not committer.is_alive():
                     log.error("the committer thread ended; the agent stops")
                     break
-            return not stop.is_set() and committer.is_alive()
+            finished = not stop.is_set() and committer.is_alive()
         finally:
-            with contextlib.suppress(queue.Full):
-                pipe.put(None, timeout=max(1.0, self.config.full_retry_s * 2))
-            committer.join(timeout=max(30.0, self.config.full_retry_s * 2))
+            # the end marker, then wait for the committer: it finishes what was analysed (on a
+            # full outbox it waits for room unless `stop` is set); bounded like its retries
+            for _ in range(MAX_FULL_RETRIES * 100):
+                if not committer.is_alive():
+                    break
+                with contextlib.suppress(queue.Full):
+                    pipe.put(None, timeout=0.05)
+                    break
+            for _ in range(MAX_FULL_RETRIES * 100):
+                committer.join(timeout=0.05)
+                if not committer.is_alive():
+                    break
             self._state = "stopped"
             tele_stop.set()
             tele.join(timeout=10)
             source.close()
+        if self._commit_error is not None:
+            raise self._commit_error
+        return finished
 
     def _committer(self, pipe: queue.Queue[Planned | None], stop: threading.Event) -> None:
         """Commit analysed captures in order until the end marker (None)."""
@@ -398,8 +411,11 @@ class Agent:
                 return
             try:
                 self._commit_with_backpressure(planned, stop)
-            except IrpatrolError as exc:  # the disk failed under the outbox: log, keep the patrol going
+            except IrpatrolError as exc:  # a blob could not be written: log, keep the patrol going
                 log.error("capture %s not committed: %s", planned.capture.file_name, exc)
+            except Exception as exc:  # the outbox's database failed: stop, so a restart recovers it
+                self._commit_error = exc
+                return
 
     def _commit_with_backpressure(self, planned: Planned, stop: threading.Event) -> None:
         """Commit one capture; while the outbox is full, wait and retry (logged once until it has room)."""
