@@ -306,3 +306,18 @@ def test_fuzzed_dji_headers_raise_only_irpatrol_errors(
             frame.thermogram()
     except IrpatrolError:
         pass
+
+
+def test_lrf_distance_option_needs_a_reading(no_backend: None, tmp_path: object) -> None:
+    runner = CliRunner()
+    path = str(sample_path("dji_m30t_640.jpg"))
+    result = runner.invoke(cli, ["temps", path, "-o", f"{tmp_path}/t.npy", "--lrf-distance"])
+    assert result.exit_code == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert f"{path}: --lrf-distance: no valid laser-rangefinder reading" in lines[0]
+    result = runner.invoke(
+        cli, ["temps", path, "-o", f"{tmp_path}/t.npy", "--lrf-distance", "--distance", "5"]
+    )
+    assert result.exit_code == 2
+    assert "`--distance` must be left out when --lrf-distance is given" in result.output

@@ -175,3 +175,23 @@ def test_sdk_library_that_cannot_load_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormatError, match="IRPATROL_DJI_TSDK") as err:
         backend.measure(b"\xff\xd8", overrides={}, path="x.jpg")
     assert "\n" not in str(err.value)
+
+
+@needs_dji_thermal_cli
+def test_lrf_distance_option_uses_the_rangefinder(tmp_path: Path) -> None:
+    from tests.formats.test_dji import _with_xmp
+
+    data = _with_xmp(sample_path("dji_m30t_640.jpg").read_bytes(), b"Normal").replace(
+        b'LRFTargetDistance="79.601"', b'LRFTargetDistance="20.500"'
+    )
+    src = tmp_path / "lrf.jpg"
+    src.write_bytes(data)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["temps", str(src), "-o", str(tmp_path / "lrf.npy"), "--lrf-distance"])
+    assert result.exit_code == 0, result.output
+    frame = open_thermal(src).first_frame()
+    assert isinstance(frame, DjiFrame)
+    assert frame.lrf_distance_m == pytest.approx(20.5)
+    far = frame.thermogram(distance_m=20.5).celsius
+    assert np.array_equal(np.load(tmp_path / "lrf.npy"), far)
+    assert not np.array_equal(far, frame.thermogram().celsius)

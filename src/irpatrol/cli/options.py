@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from irpatrol.errors import FileAccessError
-from irpatrol.formats import ThermalFile, open_thermal
+from irpatrol.errors import FileAccessError, FormatError, ParameterError
+from irpatrol.formats import ThermalFile, ThermalFrame, open_thermal
 from irpatrol.thermal.radiometry import celsius_to_kelvin
 
 T = TypeVar("T")
@@ -98,6 +98,12 @@ def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(0.0, 1.0, min_open=True),
             help="IR window transmission (0..1]; 1 = no window.",
         ),
+        click.option(
+            "--lrf-distance",
+            "lrf_distance",
+            is_flag=True,
+            help="DJI: object distance from the laser rangefinder (XMP, status Normal), not the file's.",
+        ),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -113,9 +119,17 @@ def overrides_from(
     humidity_pct: float | None,
     window_c: float | None = None,
     window_transmission: float | None = None,
+    lrf_distance: bool = False,
 ) -> dict[str, float | None]:
-    """CLI units (°C, %) → the library's keyword overrides (K, fraction)."""
-    return {
+    """CLI units (°C, %) → the library's keyword overrides (K, fraction).
+
+    ``lrf_distance`` is carried as the key ``distance_from_lrf`` and resolved per file by
+    :func:`frame_overrides` (each DJI file has its own rangefinder reading).
+    """
+    if lrf_distance and distance_m is not None:
+        raise ParameterError("--distance", distance_m, "left out when --lrf-distance is given")
+    lrf: dict[str, float | None] = {"distance_from_lrf": 1.0} if lrf_distance else {}
+    return lrf | {
         "emissivity": emissivity,
         "distance_m": distance_m,
         "reflected_temp_k": None if reflected_c is None else celsius_to_kelvin(reflected_c),
@@ -124,6 +138,23 @@ def overrides_from(
         "window_temp_k": None if window_c is None else celsius_to_kelvin(window_c),
         "window_transmission": window_transmission,
     }
+
+
+def frame_overrides(frame: ThermalFrame, overrides: dict[str, float | None]) -> dict[str, float | None]:
+    """The keyword overrides for one frame: ``--lrf-distance`` becomes that file's rangefinder distance.
+
+    Raises :class:`FormatError` (exit 3, this file) when it has no valid rangefinder reading.
+    """
+    if "distance_from_lrf" not in overrides:
+        return overrides
+    out = {k: v for k, v in overrides.items() if k != "distance_from_lrf"}
+    lrf = getattr(frame, "lrf_distance_m", None)
+    if not isinstance(lrf, float):
+        raise FormatError(
+            frame.source, "--lrf-distance: no valid laser-rangefinder reading (DJI XMP, LRFStatus Normal)"
+        )
+    out["distance_m"] = lrf
+    return out
 
 
 def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:

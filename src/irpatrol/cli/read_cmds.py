@@ -18,6 +18,7 @@ from irpatrol.cli.batch import JobResult, frame_bar, report_failures, run_batch
 from irpatrol.cli.options import (
     InputOptions,
     expand_inputs,
+    frame_overrides,
     input_options,
     json_option,
     override_options,
@@ -271,7 +272,9 @@ def _temps_job(
     with inputs.open(path) as tf, frame_bar(path, progress and selection is not None) as bar:
         for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
             try:
-                t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
+                t = frame.thermogram(
+                    **frame_overrides(frame, overrides)
+                )  # a temperature format refuses overrides, by name
             except CorruptFileError as exc:  # pixels damaged, headers whole: the next frame is fine
                 if selection is None:
                     raise
@@ -348,7 +351,7 @@ def temps(
     as_json: bool,
     tiff_scale: float | None,
     tiff_offset_c: float | None,
-    **opts: float | None,
+    **opts: Any,
 ) -> None:
     """Convert INPUTS to float32 °C arrays (CSV, NPY or TIFF), with optional parameter overrides."""
     selection = parse_frames(frames_text) if frames_text is not None else None
@@ -427,7 +430,9 @@ def _render_job(
     ranges: list[tuple[float, float]] = []
     with inputs.open(path) as tf, frame_bar(path, progress and selection is not None) as bar:
         for frame in _readable_frames(tf, selection, written=written, damaged=damaged):
-            t = frame.thermogram(**overrides)  # a temperature format refuses overrides, by name
+            t = frame.thermogram(
+                **frame_overrides(frame, overrides)
+            )  # a temperature format refuses overrides, by name
             lo, hi = span if span is not None else auto_range(t.celsius, t.valid)
             suffix = "" if selection is None else f"_f{frame.index:04d}"
             target = out / f"{path.stem}{suffix}.png" if batch else out
@@ -480,7 +485,7 @@ def render(
     as_json: bool,
     tiff_scale: float | None,
     tiff_offset_c: float | None,
-    **opts: float | None,
+    **opts: Any,
 ) -> None:
     """Render INPUTS as palette PNG images with a colour scale bar (one per frame with --frames)."""
     span = parse_range(range_text)
