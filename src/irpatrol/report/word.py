@@ -68,19 +68,21 @@ def _write(
         run.font.size = Pt(size)
 
 
-_GRID: dict[int, Any] = {}
+_NO_STYLE = object()
 
 
 def _table(doc: DocxDocument, rows: int, cols: int) -> Table:
     t = doc.add_table(rows=rows, cols=cols)
-    key = id(doc)
-    if key not in _GRID:  # looking a style up walks the whole styles part: once per document
-        _GRID.clear()
-        _GRID[key] = None
+    # looking a style up walks the whole styles part: once per document, kept on the document
+    # itself (not in a module global: the server prints reports in several threads at once)
+    style = getattr(doc, "_irpatrol_grid", None)
+    if style is None:
+        style = _NO_STYLE
         with contextlib.suppress(KeyError):  # a custom base document without the style: plain table
-            _GRID[key] = doc.styles["Table Grid"]
-    if _GRID[key] is not None:
-        t.style = _GRID[key]
+            style = doc.styles["Table Grid"]
+        doc._irpatrol_grid = style  # type: ignore[attr-defined]
+    if style is not _NO_STYLE:
+        t.style = style
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     return t
 
