@@ -151,8 +151,9 @@ def test_seq_all_frames(runner: CliRunner, tmp_path: Path) -> None:
     ]
 
 
-def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["demo", "-o", str(tmp_path)])
+def test_demo_analysis_half(runner: CliRunner, tmp_path: Path) -> None:
+    """The library half alone (the whole system: tests/cli/test_demo_system.py)."""
+    result = runner.invoke(cli, ["demo", "-o", str(tmp_path), "--no-system"])
     assert result.exit_code == 0, result.output
     assert "flir_t640_fuses.jpg: min 25.46 °C  max 97.85 °C" in result.stdout
     assert (tmp_path / "flir_t640_fuses.png").exists()

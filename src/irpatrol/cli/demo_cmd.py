@@ -46,13 +46,19 @@ def _points_for(image: Path) -> PointsFile | None:
 @cli.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: settings).")
 @click.option(
-    "--server/--no-server",
+    "--system/--no-system",
     default=True,
-    help="Also run the images through a real `irpatrol serve` on loopback (needs the server extra).",
+    help="Then run the whole system on loopback: edge agent → Mosquitto → server → reports "
+    "(needs the server and edge extras and Mosquitto).",
 )
 @handle_errors
-def demo(output: str | None, server: bool) -> None:
-    """Run the main job on the bundled demo images: read, convert, render, find and grade defects."""
+def demo(output: str | None, system: bool) -> None:
+    """Run the main job on the bundled demo images, then the whole system on them.
+
+    First the library on its own: read, convert to °C, render, find and grade defects.  Then,
+    with --system (the default), a robot's patrol through the edge agent, a real MQTT broker
+    and the intranet server, ending in the patrol report.
+    """
     from irpatrol.config import load_settings  # pydantic-settings: only this command needs it
     from irpatrol.pipeline import ReferenceFolder, inspect_image  # scipy: only when analysing
 
@@ -101,13 +107,14 @@ def demo(output: str | None, server: bool) -> None:
         json.dumps({"rules": pack.name, "images": results}, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     click.echo(f"wrote {out}/: <image>.npy (°C), <image>.png, <image>.annotated.png, analysis.json")
-    if server:
+    if system:
         try:
-            from irpatrol.cli.demo_server import run_server_demo
+            import irpatrol.edge.uplink  # noqa: F401  (paho-mqtt: the edge extra)
+            from irpatrol.cli.demo_system import run_system_demo
         except ImportError as exc:
-            click.echo(f"(server half skipped: install irpatrol[server] for it; {exc.name} is missing)")
+            click.echo(f"(whole-system half skipped: install irpatrol[all] for it; {exc.name} is missing)")
         else:
-            click.echo("\nThe same images through the intranet server:")
-            summary = run_server_demo(files, out)
+            click.echo("\nThe whole system: a robot's patrol of these images, edge agent → MQTT → server:")
+            summary = run_system_demo(files, out)
             failures += sum(c["status"] != "analyzed" for c in summary["captures"])
     sys.exit(int(ExitStatus.PARTIAL if failures else ExitStatus.SUCCESS))

@@ -1,0 +1,67 @@
+"""`irpatrol demo`: the whole system on loopback — edge agent → Mosquitto → server → reports.
+
+Real processes throughout (Mosquitto, ``irpatrol serve`` with its MQTT ingest, ``irpatrol
+edge run``); the test reads what the server stored and the report it wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from irpatrol.cli import cli
+from irpatrol.cli.demo_system import find_mosquitto
+
+
+def test_whole_system_demo(tmp_path: Path) -> None:
+    if find_mosquitto() is None:
+        msg = "Mosquitto is not installed (apt-get install mosquitto; scripts/setup.sh all does)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{msg}: the demo test cannot run in CI")
+        pytest.skip(msg)
+    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "edge robot-demo: finished: 4 captures, 4 analysed" in out
+    assert "3 of 4 points covered, missed: P-L1-CT (preset 13)" in out
+    assert "defects on the server: 1" in out
+
+    db = sqlite3.connect(tmp_path / "system" / "server-data" / "irpatrol.db")
+    rows = db.execute(
+        "SELECT c.filename, c.lat, c.lon, c.fix_quality, p.code, c.status FROM captures c "
+        "LEFT JOIN points p ON p.id = c.point_id ORDER BY c.filename"
+    ).fetchall()
+    assert [(r[0], r[4], r[5]) for r in rows] == [
+        ("01_preset3_flir_t640_fuses.jpg", "P-C3-FUSE", "analyzed"),  # by the preset in its name
+        ("02_preset11_flir_e40.jpg", "P-L1-DS-A", "analyzed"),
+        ("03_preset12_flir_ax8.jpg", "P-L1-DS-B", "analyzed"),
+        ("04_dji_zenmuse_xtr.jpg", "P-L1-DS-B", "analyzed"),  # by its BeiDou position
+    ]
+    # 07:41:56.3 lies between the log's fixes at 55.799 (31°14.8770') and 56.799 (31°14.8950'):
+    # interpolated, not rounded
+    lat0 = 31 + 14.8770 / 60
+    lat1 = 31 + 14.8950 / 60
+    fuses = rows[0]
+    assert fuses[1] == pytest.approx(lat0 + (lat1 - lat0) * 0.501, abs=1e-7)
+    assert {r[3] for r in rows} == {"single"}
+    grades = db.execute(
+        "SELECT f.subject, f.grade FROM findings f JOIN captures c ON c.id = f.capture_id "
+        "WHERE c.filename LIKE '01_%' AND f.subject = 'P-C3-FUSE'"
+    ).fetchall()
+    assert grades == [("P-C3-FUSE", "general")]
+    db.close()
+
+    report = tmp_path / "patrol-report.pdf"
+    assert report.read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "patrol-report.docx").stat().st_size > 10_000
+    html = (tmp_path / "patrol-report.html").read_text(encoding="utf-8")
+    assert "红外热像检测报告" in html
+    assert "P-L1-CT" in html  # the missed point is listed
+    assert (tmp_path / "defect-report.pdf").read_bytes().startswith(b"%PDF")
+    with (tmp_path / "findings.csv").open(encoding="utf-8-sig") as fh:
+        assert len(list(csv.reader(fh))) > 1
