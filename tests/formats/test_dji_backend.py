@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irpatrol.cli import cli
-from irpatrol.errors import CorruptFileError, ParameterError, UnsupportedFormatError
+from irpatrol.errors import CorruptFileError, IrpatrolError, ParameterError, UnsupportedFormatError
 from irpatrol.formats import open_thermal
 from irpatrol.formats.dji import DjiFrame
 from irpatrol.formats.dji_backends import (
@@ -28,6 +31,7 @@ from irpatrol.formats.dji_backends import (
     select_backend,
     use_tsdk_library,
 )
+from irpatrol.formats.jpeg import walk_jpeg
 from tests.conftest import DJI_SAMPLES, REFS, sample_path
 
 pytestmark = pytest.mark.samples
@@ -195,3 +199,31 @@ def test_lrf_distance_option_uses_the_rangefinder(tmp_path: Path) -> None:
     far = frame.thermogram(distance_m=20.5).celsius
     assert np.array_equal(np.load(tmp_path / "lrf.npy"), far)
     assert not np.array_equal(far, frame.thermogram().celsius)
+
+
+@needs_dji_thermal_cli
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["dji_m30t_640.jpg", "dji_m2ea_substation.jpg"]),
+    pos=st.integers(min_value=0, max_value=30_000),
+    junk=st.binary(min_size=1, max_size=8),
+)
+def test_fuzzed_parameters_and_calibration_raise_only_irpatrol_errors(
+    name: str, pos: int, junk: bytes
+) -> None:
+    """Damaged APP4/APP5 bytes reach the back-end: what it raises must come out as irpatrol errors."""
+    data = bytearray(_sample_bytes(name))
+    app4 = next(s for s in walk_jpeg(bytes(data), path=name).segments if s.marker == 0xE4)
+    start = app4.offset + 4 + pos % (len(app4.payload) + 20_000)  # APP4, then into APP5
+    data[start : start + len(junk)] = junk
+    with contextlib.suppress(IrpatrolError):
+        open_thermal(bytes(data), name=name).first_frame().thermogram()
+
+
+_SAMPLE_CACHE: dict[str, bytes] = {}
+
+
+def _sample_bytes(name: str) -> bytes:
+    if name not in _SAMPLE_CACHE:
+        _SAMPLE_CACHE[name] = sample_path(name).read_bytes()
+    return _SAMPLE_CACHE[name]
