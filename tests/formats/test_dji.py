@@ -321,3 +321,21 @@ def test_lrf_distance_option_needs_a_reading(no_backend: None, tmp_path: object)
     )
     assert result.exit_code == 2
     assert "`--distance` must be left out when --lrf-distance is given" in result.output
+
+
+def test_zenmuse_xt_s_layout_raw_in_app4(no_backend: None) -> None:
+    """XT S: raw frame in APP4, a 32 KB block in APP3 (made from the H20T sample by swapping them)."""
+    data = bytearray(sample_path("dji_h20t_rooftop.jpg").read_bytes())
+    layout = walk_jpeg(bytes(data), path="h20t")
+    for seg in layout.segments:
+        if seg.marker in (0xE3, 0xE4):
+            data[seg.offset + 1] = 0xE3 + 0xE4 - seg.marker  # APP3 <-> APP4
+    at = data.find(b"ZH20T\0")
+    assert at > 0
+    data[at : at + 6] = b"XT S\0\0"
+    frame = _frame(bytes(data))
+    assert frame.info.camera.model == "XT S"
+    assert frame.plugin == "dirp"
+    assert frame.params is None  # the XT S parameter block is not decoded natively
+    assert frame.allowed_ranges == {}
+    assert np.array_equal(frame.raw(), np.load(REFS / "dji_h20t_rooftop.jpg.raw.npy"))

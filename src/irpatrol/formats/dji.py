@@ -136,10 +136,11 @@ class DjiFrame(ThermalFrame):
 
     @property
     def allowed_ranges(self) -> ParamRanges:
-        """DJI's allowed (min, max) per parameter: the back-end's answer once measured, else the table."""
+        """DJI's allowed (min, max) per parameter: the back-end's answer once measured, else the table
+        (for the layouts decoded natively; empty for others until measured)."""
         if self.last_measurement is not None:
             return self.last_measurement.ranges
-        return PLUGIN_RANGES.get(self.plugin, {})
+        return PLUGIN_RANGES.get(self.plugin, {}) if self.params is not None else {}
 
     def thermogram(
         self,
@@ -295,8 +296,9 @@ def _info(
         for name, value in params.as_dict().items():
             if value is not None:
                 extra[f"dji_{name}"] = round(value, 6)
-    for name, (lo, hi) in PLUGIN_RANGES.get(plugin, {}).items():
-        extra[f"dji_{name}_range"] = f"{lo:g}..{hi:g}"
+    if params is not None:  # the table holds the ranges of the layouts decoded here
+        for name, (lo, hi) in PLUGIN_RANGES.get(plugin, {}).items():
+            extra[f"dji_{name}_range"] = f"{lo:g}..{hi:g}"
     if layout.app(APP5):
         extra["dji_calibration_bytes"] = sum(len(s.payload) for s in layout.app(APP5))
     warnings = [facts.warning] if facts.warning else []
