@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     )
     mqtt_username: str | None = Field(default=None, description="MQTT user name of the ingest, if any.")
     mqtt_password: str | None = Field(default=None, description="MQTT password of the ingest, if any.")
+    mqtt_tls_ca_file: Path | None = Field(
+        default=None, description="CA certificate (PEM): connect to the broker with TLS, trusting it."
+    )
     mqtt_keepalive_s: int = Field(
         default=30, ge=2, le=3600, description="MQTT keepalive of the ingest, s (dead links seen within 2x)."
     )
