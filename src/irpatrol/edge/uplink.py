@@ -95,7 +95,8 @@ class Uplink:
     server's ack before an item is sent again (doubling up to ``ack_timeout_max_s`` while no
     ack comes at all); ``keepalive_s`` (s): MQTT keepalive; ``poll_s`` (s): how often an idle
     uplink looks for new items (:meth:`notify` wakes it at once); ``file_slots``: images
-    being uploaded at once; ``http_timeout_s`` (s): one upload's timeout.
+    being uploaded at once; ``http_timeout_s`` (s): one upload's timeout; ``tls_ca_file``:
+    connect with TLS, trusting this CA certificate (PEM); ``username``/``password``: MQTT login.
     """
 
     def __init__(
@@ -110,6 +111,7 @@ class Uplink:
         server_token: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        tls_ca_file: str | None = None,
         window: int = 32,
         ack_timeout_s: float = 15.0,
         ack_timeout_max_s: float = 300.0,
@@ -136,6 +138,7 @@ class Uplink:
         self.server_token = server_token
         self.username = username
         self.password = password
+        self.tls_ca_file = tls_ca_file
         self.window = window
         self.ack_timeout_s = ack_timeout_s
         self.ack_timeout_max_s = max(ack_timeout_max_s, ack_timeout_s)
@@ -171,9 +174,21 @@ class Uplink:
 
     @classmethod
     def from_config(cls, cfg: UplinkConfig, outbox: Outbox, **kw: Any) -> Uplink:
-        """An uplink configured by the agent's configuration; ``kw`` sets the tuning arguments."""
+        """An uplink configured by the agent's configuration; ``kw`` sets the tuning arguments.
+
+        Optional configuration fields, read when present: ``mqtt_username``, ``mqtt_password``,
+        ``mqtt_tls_ca_file``.
+        """
         if not cfg.mqtt_host:
             raise ValueError("`mqtt_host` is not set: there is no broker to send to")
+        for name, arg in (
+            ("mqtt_username", "username"),
+            ("mqtt_password", "password"),
+            ("mqtt_tls_ca_file", "tls_ca_file"),
+        ):
+            value = getattr(cfg, name, None)
+            if value is not None:
+                kw.setdefault(arg, str(value))
         return cls(
             outbox,
             robot_id=cfg.robot_id,
@@ -268,6 +283,8 @@ class Uplink:
         client.connect_timeout = self.connect_timeout_s
         if self.username:
             client.username_pw_set(self.username, self.password)
+        if self.tls_ca_file:
+            client.tls_set(ca_certs=self.tls_ca_file)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

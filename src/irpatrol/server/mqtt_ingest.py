@@ -82,9 +82,10 @@ class MqttIngest:
     """Subscribe to every robot's messages on ``host:port`` and store them in ``rt``'s database.
 
     ``prefix`` is the first topic level, ``client_id`` names the persistent session (one
-    ingest per id), ``keepalive_s`` (s) bounds how long a dead link goes unnoticed (about
-    twice that).  ``after_store`` is called with each key right after its commit and before
-    its ack (for failure tests: a process killed there has stored but not acked).
+    ingest per id), ``tls_ca_file`` makes it connect with TLS trusting that CA (PEM),
+    ``keepalive_s`` (s) bounds how long a dead link goes unnoticed (about twice that).
+    ``after_store`` is called with each key right after its commit and before its ack (for
+    failure tests: a process killed there has stored but not acked).
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class MqttIngest:
         client_id: str = "irpatrol-ingest",
         username: str | None = None,
         password: str | None = None,
+        tls_ca_file: str | None = None,
         keepalive_s: int = 30,
         connect_timeout_s: float = 5.0,
         after_store: Callable[[str], None] | None = None,
@@ -109,6 +111,7 @@ class MqttIngest:
         self.client_id = client_id
         self.username = username
         self.password = password
+        self.tls_ca_file = tls_ca_file
         self.keepalive_s = keepalive_s
         self.connect_timeout_s = connect_timeout_s
         self.after_store = after_store
@@ -138,6 +141,7 @@ class MqttIngest:
             "username": s.mqtt_username,
             "password": s.mqtt_password,
             "keepalive_s": s.mqtt_keepalive_s,
+            "tls_ca_file": str(s.mqtt_tls_ca_file) if s.mqtt_tls_ca_file else None,
         }
         args.update(kw)
         return cls(rt, **args)
@@ -191,6 +195,8 @@ class MqttIngest:
         client.connect_timeout = self.connect_timeout_s
         if self.username:
             client.username_pw_set(self.username, self.password)
+        if self.tls_ca_file:
+            client.tls_set(ca_certs=self.tls_ca_file)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
