@@ -8,9 +8,7 @@ everything since start) and start it again on the same port and folder.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,7 +41,15 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
 class Broker:
     """One Mosquitto process on ``127.0.0.1:port`` with persistence in ``folder``."""
 
-    def __init__(self, folder: Path, *, port: int | None = None, autosave_interval_s: int = 1800) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        port: int | None = None,
+        autosave_interval_s: int = 1800,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """``tls``: (CA certificate, server certificate, server key), PEM: the listener is TLS only."""
         self.folder = folder
         self.port = port or free_port()
         self.autosave_interval_s = autosave_interval_s
@@ -52,12 +58,14 @@ class Broker:
         folder.mkdir(parents=True, exist_ok=True)
         self.data = folder / "data"
         self.data.mkdir(exist_ok=True)
-        if os.geteuid() == 0:  # mosquitto started as root drops to the user "mosquitto"
-            with contextlib.suppress(KeyError, LookupError, OSError):
-                shutil.chown(self.data, user="mosquitto")
         self.conf = folder / "mosquitto.conf"
+        tls_lines = "" if tls is None else f"cafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"{tls_lines}"
+            # started as root, mosquitto would drop to the user "mosquitto", who cannot reach the
+            # test's folders (pytest's are private): persistence, log and certificates would fail
+            f"{'user root' if os.geteuid() == 0 else ''}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.data}/\n"

@@ -293,3 +293,23 @@ def test_duplicate_delivery(
     assert ingest.stats.stored == n_items
     assert ingest.stats.duplicates == ingest.stats.received - n_items >= 2 * n_items + 2
     assert_exactly_once(outbox, server_rt, patrol)
+
+
+def test_broker_graceful_restart_mid_drain(
+    broker: Broker, server_rt: Runtime, ingest: MqttIngest, outbox: Outbox, inspection_doc: dict[str, Any]
+) -> None:
+    """SIGTERM: the broker saves its state (the test checks it really did) and the drain resumes."""
+    patrol = Patrol(outbox, inspection_doc, images=False)
+    for i in range(150):
+        patrol.capture(alarm=i % 25 == 24)
+    up = uplink(outbox, broker.port)
+    try:
+        wait_for(lambda: outbox.counts()["acked"] >= 60, 60, "part of the backlog to drain")
+        broker.stop()
+        assert (broker.data / "mosquitto.db").stat().st_size > 0  # it could write its persistence file
+        broker.start()
+        wait_for(lambda: drained(outbox), DRAIN_TIMEOUT_S, "the outbox to drain after the restart")
+    finally:
+        up.stop()
+    assert up.stats.connects >= 2
+    assert_exactly_once(outbox, server_rt, patrol)
