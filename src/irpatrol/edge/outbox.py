@@ -508,7 +508,10 @@ class Outbox:
         ]
 
     def ack(self, key: str) -> bool:
-        """Mark an inflight or pending item acked and delete its blob; True if it changed state."""
+        """Mark an inflight or pending item acked, delete its blob, drop its body; True if it changed state.
+
+        The key stays (a later put of it is still refused) until :meth:`purge_acked`.
+        """
         now = datetime.now(UTC).isoformat()
 
         def mark(conn: sqlite3.Connection) -> tuple[str | None, int] | None:
@@ -517,7 +520,9 @@ class Outbox:
             ).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE items SET state = 'acked', acked_at = ? WHERE key = ?", (now, key))
+            conn.execute(  # the body is not needed any more: keep the key (dedup), drop the bytes
+                "UPDATE items SET state = 'acked', acked_at = ?, payload = '{}' WHERE key = ?", (now, key)
+            )
             return row[0], int(row[1])
 
         with self._lock:
