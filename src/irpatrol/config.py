@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from irpatrol.errors import SettingsError
@@ -88,7 +88,9 @@ class Settings(BaseSettings):
         default="irpatrol-ingest", description="MQTT client id of the ingest (its persistent session)."
     )
     mqtt_username: str | None = Field(default=None, description="MQTT user name of the ingest, if any.")
-    mqtt_password: str | None = Field(default=None, description="MQTT password of the ingest, if any.")
+    mqtt_password: SecretStr | None = Field(
+        default=None, description="MQTT password of the ingest, if any (never printed or logged)."
+    )
     mqtt_tls_ca_file: Path | None = Field(
         default=None, description="CA certificate (PEM): connect to the broker with TLS, trusting it."
     )

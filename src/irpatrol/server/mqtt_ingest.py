@@ -139,7 +139,7 @@ class MqttIngest:
             "prefix": s.mqtt_topic_prefix,
             "client_id": s.mqtt_client_id,
             "username": s.mqtt_username,
-            "password": s.mqtt_password,
+            "password": s.mqtt_password.get_secret_value() if s.mqtt_password is not None else None,
             "keepalive_s": s.mqtt_keepalive_s,
             "tls_ca_file": str(s.mqtt_tls_ca_file) if s.mqtt_tls_ca_file else None,
         }
