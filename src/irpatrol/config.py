@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from irpatrol.errors import SettingsError
@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         description="DJI Thermal SDK library (libdirp.so / libdirp.dll) converting DJI R-JPEG raw to °C; "
         "wins over the dji-thermal-cli package.",
     )
+
+    @field_validator("report_templates")
+    @classmethod
+    def _templates_folder(cls, v: Path | None) -> Path | None:
+        # a wrong folder is the operator's mistake: said once at start, not as a 422 per report
+        if v is not None and not v.is_dir():
+            raise ValueError("must be an existing folder of report templates")
+        return v
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the setting, or SQLite in the data folder."""

@@ -88,3 +88,12 @@ def test_custom_templates_from_the_setting(
     r = CliRunner().invoke(cli, ["report", "--files", str(demo_folder), "-o", str(out), "--lang", "en"])
     assert r.exit_code == ExitStatus.PARTIAL, r.output
     assert "<h1>Riverside Substation IR Survey</h1>" in out.read_text(encoding="utf-8")
+
+
+def test_a_missing_templates_folder_is_a_settings_error_at_start(tmp_path: Path) -> None:
+    from irpatrol.config import load_settings
+    from irpatrol.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=r"IRPATROL_REPORT_TEMPLATES.*existing folder"):
+        load_settings(report_templates=tmp_path / "nope")
+    assert load_settings(report_templates=tmp_path).report_templates == tmp_path
