@@ -61,7 +61,7 @@ def _child(cfg: EdgeConfig, fd: int) -> None:  # pragma: no cover  (runs in the 
     def say(line: str) -> None:
         os.write(fd, (line + "\n").encode())
 
-    # the stand-in uplink: claims a few items now and then and acks two in three
+    # the stand-in uplink: claims a few items now and then and acks two keys in three
     import irpatrol.edge.runner as runner
 
     opened: list[Outbox] = []
@@ -80,8 +80,8 @@ def _child(cfg: EdgeConfig, fd: int) -> None:  # pragma: no cover  (runs in the 
                 continue
             try:
                 items = opened[0].claim(3)
-                for i, it in enumerate(items):
-                    if i % 3 != 2 and opened[0].ack(it.key):
+                for it in items:  # a third of the keys are never acked: their blobs are checked at the end
+                    if hashlib.sha256(it.key.encode()).digest()[0] % 3 and opened[0].ack(it.key):
                         say(f"ACK {it.key}")
             except Exception:  # the outbox was closed at the end of the run
                 return
