@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from irpatrol.edge.outbox import Outbox
 from irpatrol.edge.plans import PlanClient, PlanServerError, finish, load_plan, plan_points, resume_or_start
 from irpatrol.edge.sources import Capture
 from irpatrol.server.app import create_app
-from irpatrol.server.runtime import open_runtime
+from irpatrol.server.runtime import Runtime, open_runtime
 from tests.conftest import DEMO
 from tests.server.conftest import auth, make_token
 from tests.server.test_assets import import_demo
@@ -26,21 +27,21 @@ from tests.server.test_plans import make_plan
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
-    """The server app on a fresh SQLite database with the demo station, and a robot's operator token."""
+def server(tmp_path: Path) -> Iterator[tuple[TestClient, str, Runtime]]:
+    """The server app on a fresh SQLite database with the demo station, an operator token, the runtime."""
     settings = load_settings(data_dir=tmp_path / "data", login_rate=1000)
     rt = open_runtime(settings)
     try:
         with TestClient(create_app(settings, runtime=rt), raise_server_exceptions=False) as client:
             token = make_token(rt, "robot-07", "operator")
             import_demo(client, auth(token))
-            yield client, token
+            yield client, token, rt
     finally:
         rt.close()
 
 
-def test_plan_run_on_the_robot(server: tuple[TestClient, str], tmp_path: Path) -> None:
-    client, token = server
+def test_plan_run_on_the_robot(server: tuple[TestClient, str, Runtime], tmp_path: Path) -> None:
+    client, token, _ = server
     plan = make_plan(client, auth(token), ["P-C3-FUSE", "P-L1-DS-A", "P-L1-CT"])
     pc = PlanClient("http://testserver", token, http=client)
     state = tmp_path / "state"
@@ -102,3 +103,33 @@ def test_plan_run_on_the_robot(server: tuple[TestClient, str], tmp_path: Path) -
     with pytest.raises(PlanServerError) as denied:
         PlanClient("http://testserver", "wrong-token", http=client).get_plan(plan["id"])
     assert denied.value.status == 401
+
+
+def test_runner_runs_a_downloaded_plan(server: tuple[TestClient, str, Runtime], tmp_path: Path) -> None:
+    """``run_from_config`` with ``plan_id`` against the real server over HTTP: covered and missed points."""
+    from irpatrol.edge.runner import run_from_config
+    from tests.uplink.harness import http_server
+
+    client, token, rt = server
+    plan = make_plan(client, auth(token), ["P-C3-FUSE", "P-L1-DS-A"])
+    replay = tmp_path / "patrol"
+    replay.mkdir()
+    (replay / "IR_p3_0001.jpg").write_bytes((DEMO / "flir_t640_fuses.jpg").read_bytes())
+    with http_server(rt) as url:
+        cfg = EdgeConfig(
+            robot_id="robot-07", outbox_dir=tmp_path / "box", source="replay", replay_path=replay,
+            replay_rate_hz=100, server_url=url, server_token=token, plan_id=plan["id"],
+        )  # fmt: skip
+        report = run_from_config(cfg, threading.Event())
+    assert report.finished
+    assert report.execution is not None
+    assert report.execution["covered"] == ["P-C3-FUSE"]
+    assert report.execution["missed"] == ["P-L1-DS-A"]
+    with Outbox(tmp_path / "box", byte_budget=64 * 1024**2, reserve_bytes=1024**2) as box:
+        items = box.claim(100)
+    result = next(i for i in items if i.kind == "result")
+    assert result.payload["capture"]["point_code"] == "P-C3-FUSE"
+    assert result.payload["capture"]["execution_id"] == report.execution["execution_id"]
+    finished = next(i for i in items if i.payload.get("event") == "execution-finished")
+    assert finished.payload["missed"] == ["P-L1-DS-A"]
+    assert (tmp_path / "box" / f"plan-{plan['id']}.json").exists()
