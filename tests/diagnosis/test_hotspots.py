@@ -110,3 +110,44 @@ def test_local_excess_on_ragged_frame_matches_expanded_background() -> None:
     assert block == 4
     full = np.repeat(np.repeat(grid, block, axis=0), block, axis=1)[:37, :53]
     assert np.array_equal(_exceeds_local(t, grid, block, 0.5), t > full + np.float32(0.5))
+
+
+def _gauss(shape: tuple[int, int], cy: float, cx: float, amp_k: float, sigma_px: float) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (amp_k * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma_px**2))).astype(np.float32)
+
+
+def _crossarm_scene() -> np.ndarray:
+    """Sky at -10 °C; a sun-warmed crossarm (45 °C) and a conductor (28 °C) hanging from it."""
+    rng = np.random.RandomState(11)
+    t = (-10.0 + rng.normal(0, 0.05, (240, 320))).astype(np.float32)
+    t[60:72, 20:300] = 45.0 + rng.normal(0, 0.8, (12, 280)).astype(np.float32)  # crossarm
+    t[72:240, 156:164] = 28.0 + rng.normal(0, 0.3, (168, 8)).astype(np.float32)  # conductor
+    return t
+
+
+def test_joint_on_conductor_outranks_warmer_crossarm() -> None:
+    t = _crossarm_scene()
+    t[150:170, 156:164] += _gauss((240, 320), 160, 160, 8.0, 3.0)[150:170, 156:164]  # a joint +8 K
+    r = find_hotspots(t)
+    assert r.ranked_by == "local_excess_k"
+    top = r.spots[0]
+    assert top.peak_xy == pytest.approx((160, 160), abs=2)
+    assert top.local_excess_k == pytest.approx(8.0, abs=1.5)
+    assert top.peak_c < 45.0  # the crossarm is hotter in absolute terms ...
+    # ... and not a hot spot at all: against the sky excluded, it is its own background
+    assert all(not (60 <= s.peak_xy[1] < 72) or s.local_excess_k < top.local_excess_k for s in r.spots)
+    assert top.to_dict()["local_excess_k"] == pytest.approx(top.local_excess_k, abs=0.01)
+
+
+def test_two_hot_spots_on_one_conductor_are_two_spots() -> None:
+    t = _crossarm_scene()
+    t[72:240, 156:164] += (_gauss((240, 320), 120, 160, 10.0, 3.0) + _gauss((240, 320), 200, 160, 6.0, 3.0))[
+        72:240, 156:164
+    ]
+    r = find_hotspots(t)
+    peaks = [s.peak_xy for s in r.spots[:2]]
+    assert peaks[0] == pytest.approx((160, 120), abs=2)
+    assert peaks[1] == pytest.approx((160, 200), abs=2)
+    # each spot is its heated part, not the whole conductor
+    assert all(s.area_px < 200 for s in r.spots[:2])

@@ -2,7 +2,9 @@
 
 :func:`analyze_frame` is what ``irpatrol analyze`` runs per image:
 
-* hot spots by :func:`~irpatrol.diagnosis.hotspots.find_hotspots`;
+* hot spots by :func:`~irpatrol.diagnosis.hotspots.find_hotspots` (sky excluded, ranked
+  by local excess over their own structure; ``to_dict`` says so in ``ranked_by`` and
+  gives ``sky_fraction`` and ``mostly_sky``);
 * for each configured inspection point: re-register against its reference frame
   when it has one (a failed alignment is flagged and *not graded*), measure the
   phase and ambient regions, compare phases (T1/T2/T0, ΔT, δ) and grade;
@@ -105,6 +107,9 @@ class FrameAnalysis:
             "noise_k": round(hs.noise_k, 3),
             "n_pixels": self.n_pixels,
             "n_excluded": self.n_excluded,
+            "sky_fraction": round(hs.sky_fraction, 4),
+            "mostly_sky": hs.mostly_sky,
+            "ranked_by": hs.ranked_by,
             "hotspots": [s.to_dict() for s in hs.spots],
             "regions": [r.to_dict() for r in self.regions],
             "findings": [a.to_dict() for a in self.assessments],
@@ -260,7 +265,8 @@ def analyze_frame(
     pack : RulePack, optional
         Rule pack to grade with; ``None`` compares without grading.
     ambient_c : float, optional
-        Ambient temperature (°C) used where a point has no ambient region or value.
+        Ambient temperature (°C) used where a point has no ambient region or value;
+        also helps recognise the sky (smooth areas more than 5 K below it).
     load_ratio : float, optional
         Present load / rated load, passed to grading.
     load_exponent : float
@@ -278,7 +284,14 @@ def analyze_frame(
     if graded_spots < 0:
         raise ParameterError("graded_spots", graded_spots, "an integer >= 0")
     t, v = _as_arrays(frame, valid)
-    hs = find_hotspots(t, valid=v, min_excess_k=min_excess_k, min_area_px=min_area_px, max_spots=max_spots)
+    hs = find_hotspots(
+        t,
+        valid=v,
+        ambient_c=ambient_c,
+        min_excess_k=min_excess_k,
+        min_area_px=min_area_px,
+        max_spots=max_spots,
+    )
     regions: list[RegionResult] = []
     assessments: list[Assessment] = []
     refs = references or {}

@@ -1,15 +1,23 @@
-"""Hot-spot detection that needs no configuration.
+"""Hot-spot detection that needs no configuration, on indoor panels and outdoor structures.
 
-The background is modelled robustly from the frame itself: its median temperature
-and a noise scale from the median absolute deviation (MAD, scaled to a standard
-deviation).  Pixels warmer than ``median + max(min_excess_k, k_sigma * noise)``, or
-standing out as much from a large-window median background (so a warm part on
-a warm object is seen), form candidate regions (8-connected); regions smaller than ``min_area_px`` are
-noise.  Each region's excess is its peak minus the median of a ring of
-surrounding cooler pixels (its *local* background), so a warm object on a warm
-wall is judged against the wall, not the whole frame.  Regions whose excess is
-below ``min_excess_k`` are dropped; the rest are ranked by peak temperature, then
-by excess.
+Outdoor frames show power equipment against the sky; indoor frames show panels against
+walls.  Both are handled by judging every part against *its own structure*:
+
+* the sky (cold, smooth, featureless; or below the camera's range) is recognised by
+  :func:`~irpatrol.diagnosis.sky.sky_mask` and takes no part in backgrounds, spots or
+  references; ``sky_fraction`` and ``mostly_sky`` say how much of the frame it is;
+* the frame background is the robust median of the structure pixels, with a noise
+  scale from their median absolute deviation (MAD, scaled to a standard deviation);
+* a structure background at the scale of a few component widths
+  (:func:`structure_background`, structure pixels only) gives each pixel its *local
+  excess*; pixels exceeding it by ``max(min_excess_k, k_sigma × noise)`` form candidate
+  regions (8-connected), and each region is split into its *heated parts*, so several
+  hot spots can live on one connected structure and a spot is the heated part, not the
+  whole structure;
+* spots are ranked by local excess (``ranked_by = "local_excess_k"``): a joint 8 K
+  above its conductor comes before a sun-warmed crossarm that is hotter in absolute
+  terms but only as warm as the rest of its structure; the absolute peak ``peak_c`` is
+  kept in every record, with ``excess_k`` over the ring of structure pixels around it.
 
 NaN and invalid pixels never take part, and their number is reported.
 
@@ -30,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from irpatrol.diagnosis.sky import sky_mask
 from irpatrol.errors import ParameterError
 
 MAD_TO_SIGMA = 1.4826
@@ -45,7 +54,9 @@ class HotSpot:
 
     ``peak_xy`` and ``centroid_xy`` are ``(x, y)`` px; ``bbox`` is ``(left, top,
     right, bottom)`` px, right/bottom exclusive.  ``excess_k`` is peak minus the
-    local background ``background_c``.
+    local background ``background_c`` (median of the ring of structure pixels around
+    the spot, °C).  ``local_excess_k`` (K) is the spot's largest excess over the
+    structure background at the scale of a few component widths: the ranking key.
     """
 
     rank: int
@@ -57,6 +68,7 @@ class HotSpot:
     background_c: float
     bbox: tuple[int, int, int, int]
     centroid_xy: tuple[float, float]
+    local_excess_k: float = math.nan
 
     @property
     def width_px(self) -> int:
@@ -80,12 +92,19 @@ class HotSpot:
             "excess_k": round(self.excess_k, 2),
             "background_c": round(self.background_c, 2),
             "bbox": list(self.bbox),
+            "local_excess_k": None if math.isnan(self.local_excess_k) else round(self.local_excess_k, 2),
         }
 
 
 @dataclass(frozen=True, kw_only=True)
 class HotSpotResult:
-    """The detected spots (best first) and the background model used (°C, K)."""
+    """The detected spots (best first) and the background model used (°C, K).
+
+    ``background_c`` and ``noise_k`` describe the structure (sky excluded);
+    ``threshold_c`` is ``background_c + max(min_excess_k, k_sigma × noise_k)``, kept for
+    reference (candidates are chosen by local excess).  ``n_sky`` px are sky,
+    ``sky_fraction`` of the whole frame.
+    """
 
     spots: tuple[HotSpot, ...]
     background_c: float
@@ -93,9 +112,18 @@ class HotSpotResult:
     threshold_c: float
     n_excluded: int
     labels: npt.NDArray[np.int32] = field(repr=False)
-    """Label image: 0 background, ``k`` the pixels of candidate region ``k`` (not the rank)."""
+    """Label image: 0 background, ``k`` the heated part of spot ``k`` (its rank)."""
     spot_labels: tuple[int, ...] = ()
     """For each spot, its label in :attr:`labels`."""
+    n_sky: int = 0
+    sky_fraction: float = 0.0
+    ranked_by: str = "local_excess_k"
+    """The key spots are ordered by (descending), then ``peak_c``."""
+
+    @property
+    def mostly_sky(self) -> bool:
+        """More than half of the frame is sky: little equipment to judge, say so."""
+        return self.sky_fraction > 0.5
 
 
 def _validate_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
@@ -173,18 +201,113 @@ def _exceeds_local(
     return result
 
 
+def structure_background(
+    celsius: npt.NDArray[np.floating],
+    structure: npt.NDArray[np.bool_],
+    *,
+    window_px: int,
+    fill_c: float,
+) -> tuple[npt.NDArray[np.float32], int]:
+    """Background (°C) of the *structure* at the scale ``window_px``, on a coarse grid.
+
+    Like :func:`local_background`, but only structure pixels (valid, not sky) are
+    averaged: blocks with less than a quarter of structure pixels take the value of the
+    nearest block that has enough, so a crossarm against the sky is judged against the
+    crossarm, not the sky.  Blocks are about a quarter of ``window_px`` and their means
+    are median-filtered over 5 blocks, a window a small defect (up to about a third of
+    it wide) cannot pull up.  Returns the grid
+    and its block size (px); pixel ``(r, c)`` has background ``grid[r // block, c // block]``.
+    """
+    rows, cols = celsius.shape
+    block = 1 << max(0, int(math.log2(max(1, window_px // 4))))
+    size = max(3, min(5, (window_px // block) | 1))
+    rb, cb = -(-rows // block), -(-cols // block)
+    filled = np.where(structure, celsius - np.float32(fill_c), np.float32(0.0)).astype(np.float32, copy=False)
+    mask = structure
+    if rb * block != rows or cb * block != cols:
+        pad = ((0, rb * block - rows), (0, cb * block - cols))
+        filled = np.pad(filled, pad, mode="edge")
+        mask = np.pad(structure, pad, mode="edge")
+    sums = _block_sum(filled, block)
+    counts = _block_sum(mask.astype(np.float32), block)
+    enough = counts >= 0.25 * block * block
+    small = np.zeros((rb, cb), dtype=np.float32)
+    np.divide(sums, counts, out=small, where=enough)
+    if not enough.all() and enough.any():
+        _, (ir, ic) = ndimage.distance_transform_edt(~enough, return_indices=True)
+        small = small[ir, ic]
+    grid: npt.NDArray[np.float32] = ndimage.median_filter(small, size=size, mode="nearest")
+    grid += np.float32(fill_c)
+    return grid, block
+
+
+def _block_sum(a: npt.NDArray[np.float32], block: int) -> npt.NDArray[np.float32]:
+    """Sums over ``block`` x ``block`` squares (shape a multiple of ``block``), rows then columns."""
+    rows, cols = a.shape
+    s = a.reshape(rows // block, block, cols).sum(axis=1, dtype=np.float32)
+    out: npt.NDArray[np.float32] = s.reshape(rows // block, cols // block, block).sum(
+        axis=2, dtype=np.float32
+    )
+    return out
+
+
+def _residual(
+    celsius: npt.NDArray[np.floating], grid: npt.NDArray[np.float32], block: int
+) -> npt.NDArray[np.float32]:
+    """``celsius - background`` (K) at full resolution, the grid broadcast block by block."""
+    rows, cols = celsius.shape
+    rb, cb = grid.shape
+    t = celsius.astype(np.float32, copy=False)
+    if rb * block != rows or cb * block != cols:
+        t = np.pad(t, ((0, rb * block - rows), (0, cb * block - cols)), mode="edge")
+    out = np.empty((rb * block, cb * block), dtype=np.float32)
+    np.subtract(
+        t.reshape(rb, block, cb, block), grid[:, None, :, None], out=out.reshape(rb, block, cb, block)
+    )
+    return out[:rows, :cols]
+
+
+def compact_excess(
+    celsius: npt.NDArray[np.floating],
+    structure: npt.NDArray[np.bool_],
+    coarse_excess: npt.NDArray[np.float32],
+    *,
+    length_px: int,
+) -> npt.NDArray[np.float32]:
+    """Excess (K) of each pixel over its structure, for parts smaller than ``length_px``.
+
+    The background is the larger of two grey-level openings of the temperature by a
+    horizontal and a vertical line of ``length_px`` px: a compact bump (a heating joint,
+    a hot clamp) fits neither line and is removed by both, while a conductor, strut or
+    panel edge longer than the line survives the opening along it and stays background,
+    so elongated structure is not reported as a hot spot.  Pixels that are not structure
+    (sky, invalid) take the coarse structure background ``celsius - coarse_excess``
+    first, so a skyline is not an edge.
+    """
+    t = celsius.astype(np.float32, copy=False)
+    filled = np.where(structure, t, t - coarse_excess)
+    n = max(3, length_px | 1)
+    bg_h = ndimage.maximum_filter1d(ndimage.minimum_filter1d(filled, n, axis=1), n, axis=1)
+    bg_v = ndimage.maximum_filter1d(ndimage.minimum_filter1d(filled, n, axis=0), n, axis=0)
+    np.maximum(bg_h, bg_v, out=bg_h)
+    out: npt.NDArray[np.float32] = np.subtract(t, bg_h, dtype=np.float32)
+    return out
+
+
 def find_hotspots(
     celsius: npt.ArrayLike,
     *,
     valid: npt.ArrayLike | None = None,
+    ambient_c: float | None = None,
     min_excess_k: float = 2.0,
     k_sigma: float = 3.0,
     min_area_px: int = 4,
     ring_px: int = 4,
     max_spots: int = 10,
     window_px: int | None = None,
+    exclude_sky: bool = True,
 ) -> HotSpotResult:
-    """Find warm regions that stand out from the background, best first.
+    """Find parts warmer than their own structure's surroundings, best local excess first.
 
     Parameters
     ----------
@@ -192,24 +315,43 @@ def find_hotspots(
         Temperatures, °C.
     valid : ndarray of bool, optional
         Validity mask; NaN pixels are excluded as well.
+    ambient_c : float, optional
+        Air temperature (°C); helps recognise the sky (see :mod:`irpatrol.diagnosis.sky`).
     min_excess_k : float
-        Least excess (K) over the frame median to be a candidate and over the
-        local background to be kept.  Default 2 K, well above the NETD of any
-        inspection camera.
+        Least local excess (K) over the structure background to be a hot spot.
+        Default 2 K, well above the NETD of any inspection camera.
     k_sigma : float
-        Candidates must also exceed the median by ``k_sigma`` robust noise
-        standard deviations (default 3).
+        Candidates must also exceed the background by ``k_sigma`` robust standard
+        deviations of the frame's residual (default 3), so texture is not a hot spot.
     min_area_px : int
         Smaller regions are discarded as noise or dead pixels (default 4 px).
     ring_px : int
-        Width (px) of the ring around a region whose median is its local background.
+        Width (px) of the ring around a spot whose median is its ``background_c``.
     max_spots : int
         At most this many spots are returned.
     window_px : int, optional
-        Size (px) of the local-background median window; default a quarter of
-        the shorter image side, at least 15 px.  Pixels exceeding the local
-        background by ``max(min_excess_k, k_sigma * local noise)`` are candidates
-        too, so small warm parts on a large warm object are found.
+        Scale (px) of the structure background, "a few component widths"; default
+        an eighth of the shorter image side, at least 24 px.
+    exclude_sky : bool
+        Recognise the sky and keep it out of backgrounds and spots (default True).
+
+    Notes
+    -----
+    1. Sky (cold, smooth, featureless; or below the camera's range) is masked by
+       :func:`~irpatrol.diagnosis.sky.sky_mask`; the rest of the valid pixels is the
+       *structure*.  The frame ``background_c`` and ``noise_k`` are the structure's
+       median and robust noise (1.4826 MAD).
+    2. The structure background ``B`` is :func:`structure_background` at ``window_px``;
+       the residual ``T - B`` is each pixel's *local excess*.
+    3. Candidates exceed ``B`` by ``max(min_excess_k, k_sigma × residual noise)``;
+       8-connected candidates form regions.  Inside a region each *heated part* is
+       the connected set around a residual maximum that is at least half that
+       maximum, so a joint and a warmer clamp on one conductor are two spots, and a
+       spot is the heated part, not the whole structure.
+    4. Spots are ranked by ``local_excess_k`` (the largest residual in the part),
+       then by ``peak_c`` (the absolute peak, kept in every record);
+       ``excess_k = peak_c - background_c``, with ``background_c`` the median of a
+       ``ring_px`` ring of structure pixels around the part that are not candidates.
     """
     _validate_positive("min_excess_k", min_excess_k, allow_zero=True)
     _validate_positive("k_sigma", k_sigma, allow_zero=True)
@@ -219,6 +361,8 @@ def find_hotspots(
         raise ParameterError("ring_px", ring_px, "an integer >= 1 (px)")
     if not isinstance(max_spots, int) or max_spots < 1:
         raise ParameterError("max_spots", max_spots, "an integer >= 1")
+    if window_px is not None and (not isinstance(window_px, int) or window_px < 3):
+        raise ParameterError("window_px", window_px, "an integer >= 3 (px)")
     t = np.asarray(celsius)
     if t.ndim != 2 or t.size == 0:
         raise ParameterError("celsius", t.shape, "a non-empty 2-D temperature array (°C)")
@@ -228,8 +372,13 @@ def find_hotspots(
         raise ParameterError("valid", v.shape, f"a bool mask of the image's shape {t.shape}")
     n_excluded = int(v.size - np.count_nonzero(v))
 
-    med, noise = background_model(t, v)
-    empty = np.zeros(t.shape, dtype=np.int32)
+    sky = sky_mask(t, v, ambient_c=ambient_c) if exclude_sky else np.zeros(t.shape, dtype=bool)
+    n_sky = int(np.count_nonzero(sky))
+    structure = v & ~sky
+    if not structure.any():
+        structure = v
+    med, noise = background_model(t, structure)
+    sky_fraction = n_sky / t.size
     if not math.isfinite(med):
         return HotSpotResult(
             spots=(),
@@ -237,87 +386,56 @@ def find_hotspots(
             noise_k=noise,
             threshold_c=math.nan,
             n_excluded=n_excluded,
-            labels=empty,
+            labels=np.zeros(t.shape, dtype=np.int32),
+            n_sky=n_sky,
+            sky_fraction=sky_fraction,
         )
-    threshold = med + max(min_excess_k, k_sigma * noise)
-    window = window_px if window_px is not None else max(15, min(t.shape) // 4)
-    grid, block = local_background(t, v, window_px=window, fill_c=med)
-    stride = max(1, math.ceil(math.sqrt(t.size / _SAMPLE_TARGET)))
-    rs = np.arange(0, t.shape[0], stride)
-    cs = np.arange(0, t.shape[1], stride)
-    resid = t[np.ix_(rs, cs)] - grid[np.ix_(rs // block, cs // block)]
-    rv = v[np.ix_(rs, cs)]
-    _, local_noise = background_model(resid, rv)
-    local_thr = max(min_excess_k, k_sigma * local_noise) if math.isfinite(local_noise) else min_excess_k
+    window = window_px if window_px is not None else max(24, min(t.shape) // 16)
+    # large frames are searched on 2x2 means (a quarter of the work; a defect of
+    # sigma >= 2 px keeps most of its excess), spots are then measured at full resolution
+    f = 2 if min(t.shape) >= 200 else 1
+    t2, s2 = _halve(t, structure) if f == 2 else (t.astype(np.float32, copy=False), structure)
+    found: list[tuple[HotSpot, _Region]] = []
+    # compact parts: excess over the structure at the scale of a few component widths
+    grid, block = structure_background(t2, s2, window_px=window // f, fill_c=med)
+    resid = _residual(t2, grid, block)
+    np.minimum(resid, compact_excess(t2, s2, resid, length_px=window // f), out=resid)
+    _, local_noise = background_model(resid, s2)
+    thr = max(min_excess_k, k_sigma * local_noise) if math.isfinite(local_noise) else min_excess_k
     with np.errstate(invalid="ignore"):
-        hot = _exceeds_local(t, grid, block, local_thr)
-        hot |= t > threshold
-        hot &= v
-    raw_labels, n = ndimage.label(hot, structure=_EIGHT)
-    labels: npt.NDArray[np.int32] = np.asarray(raw_labels, dtype=np.int32)
-    if n == 0:
-        return HotSpotResult(
-            spots=(),
-            background_c=med,
-            noise_k=noise,
-            threshold_c=threshold,
-            n_excluded=n_excluded,
-            labels=labels,
+        hot = resid > np.float32(thr)
+    hot &= s2
+    # a spot's ring background keeps off the skyline, where pixels mix sky and structure
+    ring_ok = s2
+    if n_sky:
+        sky2 = sky[: t2.shape[0] * f : f, : t2.shape[1] * f : f]
+        ring_ok = s2 & ~ndimage.binary_dilation(sky2, structure=_EIGHT, iterations=max(1, 4 // f))
+    ctx = _SpotContext(
+        t=t2, resid=resid, hot=hot, structure=ring_ok, ring_px=max(1, ring_px // f), fill_c=med
+    )
+    compact = _candidates(ctx, thr, min_area_px=max(1, min_area_px // (f * f)), limit=max_spots, max_parts=4)
+    found.extend(_refine(c, f, t, structure, t2 - resid) for c in compact)
+    # whole components warmer than the structure as a whole (a contactor on a panel)
+    threshold = med + max(min_excess_k, k_sigma * noise)
+    with np.errstate(invalid="ignore"):
+        warm = (t2 > threshold) & s2
+    if warm.any():
+        flat = np.full(t2.shape, np.float32(med))
+        ctx_w = _SpotContext(
+            t=t2, resid=t2 - flat, hot=warm, structure=ring_ok, ring_px=max(1, ring_px // f), fill_c=med
         )
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    objects = ndimage.find_objects(labels)
-    candidates: list[tuple[float, int]] = []
-    for k in range(1, n + 1):
-        if sizes[k] < min_area_px:
-            continue
-        sl = objects[k - 1]
-        if sl is None:
-            continue
-        sub = t[sl]
-        peak = float(sub[labels[sl] == k].max())
-        candidates.append((peak, k))
-    candidates.sort(reverse=True)
-
-    spots: list[HotSpot] = []
-    spot_labels: list[int] = []
-    rows_n, cols_n = t.shape
-    for peak, k in candidates:
-        if len(spots) >= max_spots:
-            break
-        sl = objects[k - 1]
-        assert sl is not None
-        r0 = max(sl[0].start - ring_px, 0)
-        r1 = min(sl[0].stop + ring_px, rows_n)
-        c0 = max(sl[1].start - ring_px, 0)
-        c1 = min(sl[1].stop + ring_px, cols_n)
-        lab = labels[r0:r1, c0:c1]
-        sub = t[r0:r1, c0:c1]
-        own = lab == k
-        grown = ndimage.binary_dilation(own, structure=_EIGHT, iterations=ring_px)
-        ring = grown & ~hot[r0:r1, c0:c1] & v[r0:r1, c0:c1]
-        local_bg = float(np.median(sub[ring])) if ring.any() else med
-        excess = peak - local_bg
-        if excess < min_excess_k:
-            continue
-        vals = sub[own]
-        idx = int(np.argmax(vals))
-        rr, cc = np.nonzero(own)
-        spots.append(
-            HotSpot(
-                rank=0,
-                peak_c=peak,
-                peak_xy=(int(cc[idx]) + c0, int(rr[idx]) + r0),
-                mean_c=float(vals.mean(dtype=np.float64)),
-                area_px=int(vals.size),
-                excess_k=excess,
-                background_c=local_bg,
-                bbox=(sl[1].start, sl[0].start, sl[1].stop, sl[0].stop),
-                centroid_xy=(float(cc.mean()) + c0, float(rr.mean()) + r0),
-            )
-        )
-        spot_labels.append(k)
-    order = sorted(range(len(spots)), key=lambda i: (-spots[i].peak_c, -spots[i].excess_k))
-    ranked = tuple(HotSpot(**{**spots[i].__dict__, "rank": rank}) for rank, i in enumerate(order, start=1))
+        big = max(min_area_px, window * window // 2) // (f * f)
+        wide = _candidates(ctx_w, threshold - med, min_area_px=big, limit=3, max_parts=1)
+        found.extend(_refine(c, f, t, structure, flat) for c in wide)
+    spots, regions = _merge(found)
+    order_s = sorted(range(len(spots)), key=lambda i: (-spots[i].local_excess_k, -spots[i].peak_c))[
+        :max_spots
+    ]
+    labels = np.zeros(t.shape, dtype=np.int32)
+    for lab, i in enumerate(order_s, start=1):
+        sl, part = regions[i]
+        labels[sl][part] = lab
+    ranked = tuple(HotSpot(**{**spots[i].__dict__, "rank": rank}) for rank, i in enumerate(order_s, start=1))
     return HotSpotResult(
         spots=ranked,
         background_c=med,
@@ -325,5 +443,223 @@ def find_hotspots(
         threshold_c=threshold,
         n_excluded=n_excluded,
         labels=labels,
-        spot_labels=tuple(spot_labels[i] for i in order),
+        spot_labels=tuple(range(1, len(ranked) + 1)),
+        n_sky=n_sky,
+        sky_fraction=sky_fraction,
+    )
+
+
+def _halve(
+    celsius: npt.NDArray[np.floating], structure: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """2x2 means of the structure pixels (°C) and where at least two of the four are structure."""
+    rows, cols = celsius.shape
+    r2, c2 = rows // 2, cols // 2
+    t = np.where(structure, celsius, np.float32(0.0)).astype(np.float32, copy=False)[: r2 * 2, : c2 * 2]
+    m = structure[: r2 * 2, : c2 * 2].view(np.uint8)
+    sums = t[0::2, 0::2] + t[1::2, 0::2]
+    sums += t[0::2, 1::2]
+    sums += t[1::2, 1::2]
+    cnt = m[0::2, 0::2] + m[1::2, 0::2]
+    cnt += m[0::2, 1::2]
+    cnt += m[1::2, 1::2]
+    ok = cnt >= 2
+    out = np.zeros((r2, c2), dtype=np.float32)
+    np.divide(sums, cnt, out=out, where=ok)
+    return out, ok
+
+
+def _refine(
+    found: tuple[HotSpot, _Region],
+    f: int,
+    celsius: npt.NDArray[np.floating],
+    structure: npt.NDArray[np.bool_],
+    background: npt.NDArray[np.floating],
+) -> tuple[HotSpot, _Region]:
+    """A spot found on ``f``-times reduced frames, measured on the full-resolution frame.
+
+    The region's pixels are the structure pixels under its reduced pixels; the peak
+    (°C, position) is the full-resolution one; ``local_excess_k`` is that peak minus the
+    structure background (``background``, reduced grid, °C) under it.
+    """
+    spot, (win, part) = found
+    if f == 1:
+        return found
+    rows, cols = celsius.shape
+    r0, c0 = win[0].start * f, win[1].start * f
+    r1, c1 = min(win[0].stop * f, rows), min(win[1].stop * f, cols)
+    full = np.repeat(np.repeat(part, f, axis=0), f, axis=1)[: r1 - r0, : c1 - c0]
+    full &= structure[r0:r1, c0:c1]
+    if not full.any():
+        full = np.repeat(np.repeat(part, f, axis=0), f, axis=1)[: r1 - r0, : c1 - c0]
+    temp = celsius[r0:r1, c0:c1]
+    vals = temp[full]
+    rr, cc = np.nonzero(full)
+    i = int(np.argmax(vals))
+    peak = float(vals[i])
+    pr, pc = int(rr[i]) + r0, int(cc[i]) + c0
+    bg = float(background[min(pr // f, background.shape[0] - 1), min(pc // f, background.shape[1] - 1)])
+    refined = HotSpot(
+        rank=0,
+        peak_c=peak,
+        peak_xy=(pc, pr),
+        mean_c=float(vals.mean(dtype=np.float64)),
+        area_px=int(vals.size),
+        excess_k=peak - spot.background_c,
+        background_c=spot.background_c,
+        bbox=(int(cc.min()) + c0, int(rr.min()) + r0, int(cc.max()) + c0 + 1, int(rr.max()) + r0 + 1),
+        centroid_xy=(float(cc.mean()) + c0, float(rr.mean()) + r0),
+        local_excess_k=peak - bg,
+    )
+    return refined, ((slice(r0, r1), slice(c0, c1)), full)
+
+
+@dataclass(frozen=True)
+class _SpotContext:
+    """The frame-wide arrays a region is measured on (``structure``: pixels a ring may use)."""
+
+    t: npt.NDArray[np.floating]
+    resid: npt.NDArray[np.float32]
+    hot: npt.NDArray[np.bool_]
+    structure: npt.NDArray[np.bool_]
+    ring_px: int
+    fill_c: float
+
+
+_Region = tuple[tuple[slice, slice], npt.NDArray[np.bool_]]
+"""A spot's region: a window of the frame and the spot's pixels in it."""
+
+
+def _candidates(
+    ctx: _SpotContext, thr_k: float, *, min_area_px: int, limit: int, max_parts: int
+) -> list[tuple[HotSpot, _Region]]:
+    """Spots of one scale: candidate regions, strongest first, split into heated parts."""
+    raw_labels, n = ndimage.label(ctx.hot, structure=_EIGHT)
+    if n == 0:
+        return []
+    cand: npt.NDArray[np.int32] = np.asarray(raw_labels, dtype=np.int32)
+    sizes = np.bincount(cand.ravel(), minlength=n + 1)[1:]
+    maxima = np.full(n + 1, -np.inf, dtype=np.float32)
+    np.maximum.at(maxima, cand[ctx.hot], ctx.resid[ctx.hot])
+    maxima = maxima[1:]
+    order = [int(k) for k in np.argsort(-maxima, kind="stable") if sizes[k] >= min_area_px][: 4 * limit]
+    # bounding boxes of the strongest regions only: find_objects on a relabelled image
+    # with a few dozen labels instead of every speck of noise
+    remap = np.zeros(n + 1, dtype=np.int32)
+    remap[np.asarray(order, dtype=np.intp) + 1] = np.arange(1, len(order) + 1, dtype=np.int32)
+    kept = remap[cand]
+    boxes = ndimage.find_objects(kept, max_label=len(order))
+    objects = {k: boxes[i] for i, k in enumerate(order)}
+    out: list[tuple[HotSpot, _Region]] = []
+    best: list[float] = []  # local excesses found so far, strongest first
+    for k in order:
+        # a region's parts are no stronger than its maximum: once ``limit`` spots are
+        # at least that strong, no later region can enter the top ``limit``
+        if len(best) >= limit and best[limit - 1] >= maxima[k]:
+            break
+        box = objects[k]
+        if box is not None:
+            sl = (box[0], box[1])
+            parts = _heated_parts(ctx, sl, kept[sl] == remap[k + 1], thr_k, min_area_px, max_parts)
+            out.extend(parts)
+            best = sorted([*best, *(p[0].local_excess_k for p in parts)], reverse=True)
+    return out
+
+
+def _merge(found: list[tuple[HotSpot, _Region]]) -> tuple[list[HotSpot], list[_Region]]:
+    """Drop a spot whose absolute peak is the same pixel as a stronger spot's (one part, two scales)."""
+    order = sorted(range(len(found)), key=lambda i: (-found[i][0].local_excess_k, -found[i][0].peak_c))
+    seen: set[tuple[int, int]] = set()
+    spots: list[HotSpot] = []
+    regions: list[_Region] = []
+    for i in order:
+        spot, region = found[i]
+        if spot.peak_xy in seen:
+            continue
+        seen.add(spot.peak_xy)
+        spots.append(spot)
+        regions.append(region)
+    return spots, regions
+
+
+def _heated_parts(
+    ctx: _SpotContext,
+    sl: tuple[slice, slice],
+    own: npt.NDArray[np.bool_],
+    thr_k: float,
+    min_area_px: int,
+    max_parts: int,
+) -> list[tuple[HotSpot, _Region]]:
+    """Split one candidate region into heated parts (at most ``max_parts``), each a spot.
+
+    A part is the connected set, around the largest residual left in the region, of
+    pixels at least half that residual.  The part and a 2-px margin are removed and
+    the next maximum is tried; a part that touches what was removed before is the
+    shoulder of an earlier part (no valley below half its peak between them), not a
+    new spot.
+    """
+    rows, cols = ctx.t.shape
+    r0 = max(sl[0].start - ctx.ring_px, 0)
+    r1 = min(sl[0].stop + ctx.ring_px, rows)
+    c0 = max(sl[1].start - ctx.ring_px, 0)
+    c1 = min(sl[1].stop + ctx.ring_px, cols)
+    win = (slice(r0, r1), slice(c0, c1))
+    pr, pc = sl[0].start - r0, sl[1].start - c0
+    mine = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+    mine[pr : pr + own.shape[0], pc : pc + own.shape[1]] = own
+    res = ctx.resid[win]
+    temp = ctx.t[win]
+    removed = np.zeros_like(mine)
+    remaining = mine.copy()
+    out: list[tuple[HotSpot, _Region]] = []
+    for _ in range(max_parts):
+        if not remaining.any():
+            break
+        masked = np.where(remaining, res, -np.inf)
+        flat = int(np.argmax(masked))
+        top = float(masked.flat[flat])
+        if top < thr_k:
+            break
+        level = max(thr_k, 0.5 * top)
+        lab, _ = ndimage.label(remaining & (res >= level), structure=_EIGHT)
+        part = lab == lab.flat[flat]
+        grown = ndimage.binary_dilation(part, structure=_EIGHT, iterations=2)
+        # a part reaching what earlier parts removed sits on their flank: no valley
+        # below half its own peak separates them, so it is their shoulder, not a spot
+        shoulder = bool((grown & removed).any())
+        remaining &= ~grown
+        removed |= grown
+        if shoulder or np.count_nonzero(part) < min_area_px:
+            continue
+        out.append((_spot(ctx, win, part, top, temp), (win, part)))
+    return out
+
+
+def _spot(
+    ctx: _SpotContext,
+    win: tuple[slice, slice],
+    part: npt.NDArray[np.bool_],
+    local_excess_k: float,
+    temp: npt.NDArray[np.floating],
+) -> HotSpot:
+    """The record of one heated part: peak, ring background, box (frame px)."""
+    r0, c0 = win[0].start, win[1].start
+    vals = temp[part]
+    rr, cc = np.nonzero(part)
+    i = int(np.argmax(vals))
+    peak = float(vals[i])
+    ring = ndimage.binary_dilation(part, structure=_EIGHT, iterations=ctx.ring_px)
+    ring &= ~ctx.hot[win] & ctx.structure[win]
+    local_bg = float(np.median(temp[ring])) if ring.any() else peak - local_excess_k
+    return HotSpot(
+        rank=0,
+        peak_c=peak,
+        peak_xy=(int(cc[i]) + c0, int(rr[i]) + r0),
+        mean_c=float(vals.mean(dtype=np.float64)),
+        area_px=int(vals.size),
+        excess_k=peak - local_bg,
+        background_c=local_bg,
+        bbox=(int(cc.min()) + c0, int(rr.min()) + r0, int(cc.max()) + c0 + 1, int(rr.max()) + r0 + 1),
+        centroid_xy=(float(cc.mean()) + c0, float(rr.mean()) + r0),
+        local_excess_k=local_excess_k,
     )
