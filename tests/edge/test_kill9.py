@@ -20,7 +20,6 @@ work, and the outbox must hold
 from __future__ import annotations
 
 import hashlib
-import io
 import multiprocessing
 import os
 import random
@@ -37,6 +36,7 @@ import pytest
 from irpatrol.edge.config import EdgeConfig
 from irpatrol.edge.outbox import BLOB_DIR, Outbox
 from tests.conftest import DEMO
+from tests.edge.conftest import hot_npy
 
 SEED = 9_2026_12
 ITERATIONS = 60
@@ -45,12 +45,9 @@ TIME_BUDGET_S = 75.0
 
 
 def _npy(rng: np.random.Generator, critical: bool) -> bytes:
-    a = rng.normal(28.0, 0.8, size=(256, 320)).astype(np.float32)
-    y, x = int(rng.integers(20, 230)), int(rng.integers(20, 290))
-    a[y : y + 8, x : x + 10] = 210.0 if critical else 45.0
-    buf = io.BytesIO()
-    np.save(buf, a)
-    return buf.getvalue()
+    """A 320×256 °C matrix about 25 °C with a Gaussian hot spot of 210 °C (critical) or 45 °C (normal)."""
+    seed = int(rng.integers(0, 2**31))
+    return hot_npy(210.0 if critical else 45.0, seed=seed, shape=(256, 320))
 
 
 def _child(cfg: EdgeConfig, fd: int) -> None:  # pragma: no cover  (runs in the forked process)

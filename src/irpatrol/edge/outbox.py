@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import errno
 import fcntl
 import hashlib
 import json
@@ -50,6 +49,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from irpatrol.edge.reserve import FULL_ERRNOS, DiskReserve
 from irpatrol.errors import FileAccessError, OutboxFullError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ ROW_OVERHEAD = 512
 DISK_MARGIN = 256 * 1024
 """Bytes an ordinary put leaves free on the disk beyond its own size, so SQLite's own writes fit."""
 MAX_KEY_LENGTH = 512
-_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _SQLITE_FULL = 13
-_CHUNK = 1024 * 1024
 
 T = TypeVar("T")
 
@@ -141,7 +139,7 @@ def _is_full(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.OperationalError):
         code = getattr(exc, "sqlite_errorcode", None)
         return (code is not None and code & 0xFF == _SQLITE_FULL) or "full" in str(exc)
-    return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
 
 
 def _fsync_dir(path: Path) -> None:
@@ -198,14 +196,16 @@ class Outbox:
         try:
             self._conn = self._connect()
             _fsync_dir(self.directory)
-            self._ballast = self.directory / BALLAST_NAME
+            self._reserve = DiskReserve(
+                self.directory / BALLAST_NAME, reserve_bytes, margin_bytes=2 * DISK_MARGIN
+            )
             self.recovery = self._recover()
             self._blob_bytes = int(
                 self._conn.execute(
                     "SELECT COALESCE(SUM(blob_size), 0) FROM items WHERE state != 'acked'"
                 ).fetchone()[0]
             )
-            self._restore_ballast()
+            self._reserve.restore()
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -253,49 +253,10 @@ class Outbox:
                      self.directory, released, removed)  # fmt: skip
         return Recovery(released=released, orphans_removed=removed, missing_blobs=missing)
 
-    # -- the ballast (disk reserve) -------------------------------------------------------
-
-    def _restore_ballast(self) -> None:
-        """Put the ballast back when the disk has room for it again (first use of freed space)."""
-        if self.reserve_bytes == 0 or self._ballast.exists():
-            return
-        if shutil.disk_usage(self.directory).free < self.reserve_bytes + 2 * DISK_MARGIN:
-            return
-        tmp = self.directory / (BALLAST_NAME + ".part")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                try:
-                    os.posix_fallocate(fd, 0, self.reserve_bytes)
-                except OSError as exc:
-                    if exc.errno in _FULL_ERRNOS:
-                        raise
-                    zeros = bytes(min(_CHUNK, self.reserve_bytes))
-                    left = self.reserve_bytes
-                    while left > 0:
-                        left -= os.write(fd, zeros[: min(left, len(zeros))])
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self._ballast)
-        except OSError as exc:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            log.warning("outbox %s: could not put the reserve back (%s)", self.directory, exc.strerror)
-
-    def _release_ballast(self) -> bool:
-        """Delete the ballast to free its space; True if there was one."""
-        try:
-            self._ballast.unlink()
-        except FileNotFoundError:
-            return False
-        log.warning("outbox %s: disk full, reserve released for acks, cleanup and alarms", self.directory)
-        return True
-
     @property
     def reserve_held(self) -> bool:
         """True while the ballast file holds the reserve on the disk."""
-        return self._ballast.exists()
+        return self._reserve.held
 
     # -- bytes ------------------------------------------------------------------------------
 
@@ -358,7 +319,7 @@ class Outbox:
             except sqlite3.OperationalError as exc:
                 if not _is_full(exc):
                     raise
-                if attempt == 0 and use_reserve and self._release_ballast():
+                if attempt == 0 and use_reserve and self._reserve.release():
                     continue
                 raise OutboxFullError(
                     self.directory, f"disk full ({exc})", needed=needed, used=None, limit=None
@@ -405,7 +366,7 @@ class Outbox:
             if self._has(key):
                 return False
             if not self.reserve_held:
-                self._restore_ballast()
+                self._reserve.restore()
             self._check_room(lane, needed)
         name = blob_name(key) if blob is not None else None
         if blob is not None and name is not None:
@@ -452,11 +413,11 @@ class Outbox:
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-                if exc.errno not in _FULL_ERRNOS:
+                if exc.errno not in FULL_ERRNOS:
                     raise FileAccessError(self._blobs / name, f"cannot be written ({exc.strerror})") from exc
                 if attempt == 0 and use_reserve:
                     with self._lock:
-                        released = self._release_ballast()
+                        released = self._reserve.release()
                     if released:
                         continue
                 raise OutboxFullError(
@@ -608,7 +569,7 @@ class Outbox:
                 if not _is_full(exc):
                     raise
                 log.warning("outbox %s: could not shrink the database yet (%s)", self.directory, exc)
-            self._restore_ballast()
+            self._reserve.restore()
         return int(n)
 
     def close(self) -> None:
