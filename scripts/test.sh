@@ -33,4 +33,6 @@ fi
 echo "== pytest"
 status=0
 .venv/bin/pytest "$@" || status=$?
+# DJI back-end tests: Python 3.12 with the AGPL `dji` extra, in their own venv (docs/formats.md)
+bash scripts/test-dji.sh || status=$?
 exit "$status"
