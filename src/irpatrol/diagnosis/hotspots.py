@@ -331,7 +331,7 @@ def find_hotspots(
         At most this many spots are returned.
     window_px : int, optional
         Scale (px) of the structure background, "a few component widths"; default
-        an eighth of the shorter image side, at least 24 px.
+        an eighth of the shorter image side, at least 32 px.
     exclude_sky : bool
         Recognise the sky and keep it out of backgrounds and spots (default True).
 
@@ -390,7 +390,7 @@ def find_hotspots(
             n_sky=n_sky,
             sky_fraction=sky_fraction,
         )
-    window = window_px if window_px is not None else max(24, min(t.shape) // 16)
+    window = window_px if window_px is not None else max(32, min(t.shape) // 8)
     # large frames are searched on 2x2 means (a quarter of the work; a defect of
     # sigma >= 2 px keeps most of its excess), spots are then measured at full resolution
     f = 2 if min(t.shape) >= 200 else 1
@@ -427,7 +427,9 @@ def find_hotspots(
         big = max(min_area_px, window * window // 2) // (f * f)
         wide = _candidates(ctx_w, threshold - med, min_area_px=big, limit=3, max_parts=1)
         found.extend(_refine(c, f, t, structure, flat) for c in wide)
-    spots, regions = _merge(found)
+    # a part whose own ring is not cooler than it by min_excess_k is an artefact of the
+    # background at that scale (e.g. a column beside the skyline), not a hot spot
+    spots, regions = _merge([fr for fr in found if fr[0].excess_k >= min_excess_k])
     order_s = sorted(range(len(spots)), key=lambda i: (-spots[i].local_excess_k, -spots[i].peak_c))[
         :max_spots
     ]
