@@ -457,7 +457,9 @@ def _halve(
     """2x2 means of the structure pixels (°C) and where at least two of the four are structure."""
     rows, cols = celsius.shape
     r2, c2 = rows // 2, cols // 2
-    t = np.where(structure, celsius, np.float32(0.0)).astype(np.float32, copy=False)[: r2 * 2, : c2 * 2]
+    whole = bool(structure.all())
+    src = celsius if whole else np.where(structure, celsius, np.float32(0.0))
+    t = src.astype(np.float32, copy=False)[: r2 * 2, : c2 * 2]
     m = structure[: r2 * 2, : c2 * 2].view(np.uint8)
     sums = t[0::2, 0::2] + t[1::2, 0::2]
     sums += t[0::2, 1::2]

@@ -111,9 +111,11 @@ def sky_mask(
     if not v.any():
         return out
     # below the camera's range: invalid but finite and colder than every valid pixel
-    vmin = float(np.min(t, where=v, initial=np.inf))
-    with np.errstate(invalid="ignore"):
-        out |= ~v & np.isfinite(t) & (t < vmin)
+    all_valid = bool(v.all())
+    vmin = float(t.min()) if all_valid else float(np.min(t, where=v, initial=np.inf))
+    if not all_valid:
+        with np.errstate(invalid="ignore"):
+            out |= ~v & np.isfinite(t) & (t < vmin)
     b = block if block is not None else (8 if min(t.shape) >= 200 else 4)
     rows, cols = t.shape
     if rows < 3 * b or cols < 3 * b:
