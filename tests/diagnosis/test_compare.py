@@ -114,3 +114,24 @@ def test_t640_fuse_bank_hottest_phase_and_delta() -> None:
     assert c.t0_c == pytest.approx(34.35, abs=0.02)
     assert c.delta_pct == pytest.approx(41.9, abs=0.1)
     assert {o: round(d, 1) for _, o, d in c.pairs if d is not None} == {"A": 12.0, "C": 41.9}
+
+
+def test_auto_reference_only_from_the_same_structure_nearby() -> None:
+    def at(rank: int, peak: float, x: float, bg: float) -> HotSpot:
+        s = _spot(rank, peak, 100, 10, 10, bg=bg)
+        return HotSpot(**{**s.__dict__, "centroid_xy": (x, 0.0)})
+
+    hot = at(1, 70.0, 0.0, 30.0)
+    far = at(2, 40.0, 300.0, 30.0)  # similar, but 30 spot sizes away
+    other = at(3, 41.0, 30.0, 12.0)  # near, but on a structure 18 K cooler
+    phase = at(4, 45.0, 40.0, 31.0)  # the parallel phase: near, same structure
+    spots = [hot, far, other, phase]
+    loose = auto_reference(hot, spots, background_c=25.0)
+    assert loose.reference_label == "spot 2"  # unchecked: the coolest similar region anywhere
+    c = auto_reference(hot, spots, background_c=25.0, max_distance=8.0, max_background_diff_k=5.0)
+    assert c.reference_label == "spot 4"
+    assert c.t2_c == 45.0
+    alone = auto_reference(
+        hot, [hot, far, other], background_c=25.0, max_distance=8.0, max_background_diff_k=5.0
+    )
+    assert alone.reference_source == "none"

@@ -36,6 +36,11 @@ from irpatrol.errors import ParameterError
 from irpatrol.thermal.measure import Region, RegionStats, measure_region
 from irpatrol.thermal.radiometry import Thermogram
 
+REFERENCE_REACH = 8.0
+"""Unconfigured T2: a similar spot at most this many spot sizes away (the parallel phase)."""
+REFERENCE_BACKGROUND_K = 5.0
+"""Unconfigured T2: on a structure whose ring background is within this many kelvin."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class RegionResult:
@@ -317,7 +322,14 @@ def analyze_frame(
         assessments.append(assessment)
     if not points:
         for spot in hs.spots[:graded_spots]:
-            comparison = auto_reference(spot, hs.spots, background_c=hs.background_c, ambient_c=ambient_c)
+            comparison = auto_reference(
+                spot,
+                hs.spots,
+                background_c=hs.background_c,
+                ambient_c=ambient_c,
+                max_distance=REFERENCE_REACH,
+                max_background_diff_k=REFERENCE_BACKGROUND_K,
+            )
             finding = _grade(ctx, part=default_part, comparison=comparison)
             assessments.append(
                 Assessment(

@@ -171,6 +171,8 @@ def auto_reference(
     ambient_c: float | None = None,
     size_ratio: float = 2.0,
     aspect_ratio: float = 1.6,
+    max_distance: float | None = None,
+    max_background_diff_k: float | None = None,
 ) -> Comparison:
     """Choose T2 for ``spot`` without configuration.
 
@@ -183,6 +185,13 @@ def auto_reference(
     falls back to the surface temperature; the spot's excess over its local
     background stays in the hot-spot record.  T0 is ``ambient_c`` when given, else
     the frame background ``background_c`` (°C).
+
+    The reference must be the same kind of structure nearby (the same conductor, the
+    parallel phase), not a similar-looking part elsewhere in the frame:
+    ``max_distance`` (in spot sizes, the larger side of the spot's box) limits how far
+    its centroid may be, and ``max_background_diff_k`` how much its own ring background
+    ``background_c`` (the structure it sits on, K) may differ; ``None`` leaves either
+    unchecked.  Spots never lie in the sky, so neither does T2.
     """
     if size_ratio < 1 or aspect_ratio < 1:
         raise ParameterError("size_ratio/aspect_ratio", (size_ratio, aspect_ratio), "factors >= 1")
@@ -190,6 +199,17 @@ def auto_reference(
 
     def aspect(s: HotSpot) -> float:
         return s.width_px / s.height_px
+
+    def near(s: HotSpot) -> bool:
+        if max_distance is not None:
+            reach = max_distance * max(spot.width_px, spot.height_px, 1)
+            dx = s.centroid_xy[0] - spot.centroid_xy[0]
+            dy = s.centroid_xy[1] - spot.centroid_xy[1]
+            if math.hypot(dx, dy) > reach:
+                return False
+        return (
+            max_background_diff_k is None or abs(s.background_c - spot.background_c) <= max_background_diff_k
+        )
 
     similar = [
         s
@@ -199,6 +219,7 @@ def auto_reference(
         and s.peak_c <= spot.peak_c
         and 1 / size_ratio <= s.area_px / spot.area_px <= size_ratio
         and 1 / aspect_ratio <= aspect(s) / aspect(spot) <= aspect_ratio
+        and near(s)
     ]
     label = f"spot {spot.rank}"
     if similar:
