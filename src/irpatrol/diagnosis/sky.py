@@ -17,7 +17,8 @@ How :func:`sky_mask` decides, on a grid of ``block``-px squares:
    the textured blocks (so a frame that is mostly sky still compares with its
    structure) or, when the ambient temperature is known, colder than ``ambient_c - 5 K``;
 3. the sky is every connected region (4-neighbours) of smooth blocks no warmer than
-   the textured blocks' median minus 2 K that holds a seed;
+   the textured blocks' median minus 2 K (without textured blocks: ``warm -
+   contrast_k / 2``) that holds a seed;
 4. at pixel level, blocks touching the sky (the skyline, where structure and sky
    share a block) give their pixels no warmer than the neighbouring sky plus 2 K to the
    sky as well; pixels flagged invalid whose value is colder than every valid pixel
@@ -28,7 +29,7 @@ than their warm part and are left alone.
 
 >>> import numpy as np
 >>> t = np.full((64, 64), -20.0, dtype=np.float32)     # clear sky
->>> t[32:, :] = 15.0 + np.tile([0.0, 1.5], 16)         # a textured structure below
+>>> t[32:, :] = 15.0 + np.tile([0.0, 0.0, 1.5, 1.5], 16)  # a textured structure below
 >>> m = sky_mask(t, np.ones(t.shape, dtype=bool))
 >>> bool(m[:30].all()), bool(m[34:].any())
 (True, False)
@@ -144,7 +145,7 @@ def sky_mask(
         seeds = smooth & (mean < seed_c)
     if not seeds.any():
         return out
-    ceiling = float(np.median(mean[textured])) - 2.0 if textured.any() else warm
+    ceiling = float(np.median(mean[textured])) - 2.0 if textured.any() else warm - contrast_k / 2
     with np.errstate(invalid="ignore"):
         cand = smooth & (mean <= max(ceiling, seed_c))
     lab, _ = ndimage.label(cand, structure=_FOUR)
