@@ -134,3 +134,22 @@ def test_tower_against_sky() -> None:
     assert r.background_c == pytest.approx(float(np.median(t[420:])), abs=2.0)
     for s in r.spots:
         assert not (sky & (r.labels == s.rank)).any()
+
+
+def test_a_hot_plateau_on_a_uniform_wall_is_a_hot_spot_not_sky_over_a_wall() -> None:
+    """The rim of one hot object is textured; it must not make the uniform wall "sky".
+
+    A flat-topped 210 °C part (saturated connector, a hot enclosure) on a 25 °C wall was
+    once not reported at all: the wall became sky and the part was all the structure left.
+    """
+    rng = np.random.default_rng(0)
+    t = (25.0 + rng.normal(0.0, 0.3, (256, 320))).astype(np.float32)
+    t[100:130, 150:190] = 210.0
+    assert not sky_mask(t, np.ones(t.shape, dtype=bool)).any()
+    r = find_hotspots(t)
+    assert r.sky_fraction == 0.0
+    assert r.background_c == pytest.approx(25.0, abs=0.2)
+    top = r.spots[0]
+    assert top.peak_c == pytest.approx(210.0)
+    assert top.excess_k == pytest.approx(185.0, abs=0.5)
+    assert top.bbox == (150, 100, 190, 130)

@@ -44,6 +44,8 @@ import numpy.typing as npt
 from scipy import ndimage
 
 _FOUR = ndimage.generate_binary_structure(2, 1)
+MIN_TEXTURED = 0.05
+"""Least share of textured blocks for them to stand for the frame's structure (see step 2)."""
 
 
 def _block_stats(
@@ -136,8 +138,12 @@ def sky_mask(
     # the warm part of the frame; the median of its textured (structure) blocks too, so
     # that a frame that is mostly sky still has a structure to compare with
     warm = float(np.percentile(mean[ok], 75))
-    if textured.any():
-        warm = max(warm, float(np.median(mean[textured])))
+    # the textured blocks speak for a structure only when there are enough of them: the
+    # rim of one hot object on a uniform wall is textured too, and must not turn the wall
+    # into "sky" (that hid a 210 °C plateau on a 25 °C background entirely)
+    structure_like = textured if np.count_nonzero(textured) >= MIN_TEXTURED * np.count_nonzero(ok) else None
+    if structure_like is not None:
+        warm = max(warm, float(np.median(mean[structure_like])))
     seed_c = warm - contrast_k
     if ambient_c is not None and math.isfinite(ambient_c):
         seed_c = max(seed_c, ambient_c - 5.0)
@@ -145,7 +151,9 @@ def sky_mask(
         seeds = smooth & (mean < seed_c)
     if not seeds.any():
         return out
-    ceiling = float(np.median(mean[textured])) - 2.0 if textured.any() else warm - contrast_k / 2
+    ceiling = (
+        float(np.median(mean[structure_like])) - 2.0 if structure_like is not None else warm - contrast_k / 2
+    )
     with np.errstate(invalid="ignore"):
         cand = smooth & (mean <= max(ceiling, seed_c))
     lab, _ = ndimage.label(cand, structure=_FOUR)
