@@ -41,7 +41,6 @@ import os
 import shutil
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from irpatrol.durable import fsync_dir, write_file_durably
 from irpatrol.edge.reserve import FULL_ERRNOS, DiskReserve
 from irpatrol.errors import FileAccessError, OutboxFullError, ParameterError
 
@@ -142,14 +142,6 @@ def _is_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -195,7 +187,7 @@ class Outbox:
             raise FileAccessError(self.directory, "outbox is in use by another process") from None
         try:
             self._conn = self._connect()
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
             self._reserve = DiskReserve(
                 self.directory / BALLAST_NAME, reserve_bytes, margin_bytes=2 * DISK_MARGIN
             )
@@ -397,22 +389,10 @@ class Outbox:
     def _write_blob(self, name: str, data: bytes, *, use_reserve: bool, needed: int) -> None:
         """Temporary file → fsync → rename → fsync the folder; a full disk releases the reserve for alarms."""
         for attempt in (0, 1):
-            tmp = self._blobs / f".{name}.{uuid.uuid4().hex}.part"
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(tmp, self._blobs / name)
-                _fsync_dir(self._blobs)
+                write_file_durably(self._blobs / name, data)
                 return
             except OSError as exc:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
                 if exc.errno not in FULL_ERRNOS:
                     raise FileAccessError(self._blobs / name, f"cannot be written ({exc.strerror})") from exc
                 if attempt == 0 and use_reserve:

@@ -9,10 +9,10 @@ the same bytes twice is free.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
+from irpatrol.durable import write_file_durably
 from irpatrol.errors import FileAccessError
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -42,21 +42,7 @@ class BlobStore:
             return digest
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{digest}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-            dfd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            write_file_durably(target, data)
         except OSError as exc:
             raise FileAccessError(target, f"cannot store image ({exc.strerror or exc})") from exc
         return digest
