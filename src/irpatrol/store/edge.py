@@ -17,7 +17,6 @@ then the capture's ``size_bytes`` is 0 and its file is not on the server yet.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -130,21 +129,6 @@ def record_reject(
     )
 
 
-def _degrees(x: Any) -> float | None:
-    """A latitude or longitude as sent (decimal degrees, full precision), ``None`` if not a finite number.
-
-    Not :func:`finite`, which rounds to 3 decimals for temperatures: 0.001° is about 110 m,
-    and an RTK fix is good to a few centimetres (1e-7° is about 1 cm).
-    """
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _capture_of(session: Session, env: Envelope, blobs: BlobStore | None) -> tuple[Capture, list[Finding]]:
     """The capture of a result or alarm: found by robot and image hash, or made with its findings."""
     info: dict[str, Any] = env.body["capture"]
@@ -157,8 +141,8 @@ def _capture_of(session: Session, env: Envelope, blobs: BlobStore | None) -> tup
     point = _point_of(session, info)
     execution_id = _execution_of(session, info.get("execution_id"))
     pos = info.get("position") if isinstance(info.get("position"), dict) else None
-    lat = _degrees(pos.get("lat")) if pos else None
-    lon = _degrees(pos.get("lon")) if pos else None
+    lat = finite(pos.get("lat"), None) if pos else None  # degrees, unrounded
+    lon = finite(pos.get("lon"), None) if pos else None
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         lat = lon = None
     cond = doc.get("conditions") or {}

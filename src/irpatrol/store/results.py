@@ -16,15 +16,21 @@ from typing import Any
 from irpatrol.store.models import Capture, Finding, utcnow
 
 
-def finite(x: Any) -> float | None:
-    """``x`` rounded to 3 decimals, ``None`` when it is missing or not a finite number."""
+def finite(x: Any, ndigits: int | None = 3) -> float | None:
+    """``x`` rounded to ``ndigits`` decimals (``None``: as sent), ``None`` when it is not a finite number.
+
+    3 decimals suit temperatures (mK); coordinates are kept whole (``ndigits=None``):
+    0.001° is about 110 m and an RTK fix is good to ~1e-7°.
+    """
     if x is None or isinstance(x, bool):
         return None
     try:
         v = float(x)
     except (TypeError, ValueError):
         return None
-    return round(v, 3) if math.isfinite(v) else None
+    if not math.isfinite(v):
+        return None
+    return v if ndigits is None else round(v, ndigits)
 
 
 def _time(value: Any) -> datetime | None:
