@@ -128,16 +128,20 @@ int32_t dirp_measure_ex(void *h, float *t, int32_t size) {
 """
 
 
-@pytest.fixture(scope="module")
-def stub_tsdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_stub_tsdk(folder: Path) -> Path:
+    """Compile the stand-in ``libdirp.so`` into ``folder`` (skips the test without a C compiler)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no C compiler to build the stand-in DJI Thermal SDK library")
-    folder = tmp_path_factory.mktemp("tsdk")
     (folder / "stub.c").write_text(_STUB_C, encoding="utf-8")
     lib = folder / "libdirp.so"
     subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(lib), str(folder / "stub.c")], check=True)
     return lib
+
+
+@pytest.fixture(scope="module")
+def stub_tsdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_stub_tsdk(tmp_path_factory.mktemp("tsdk"))
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ the worker fails it with the one line that says how to enable DJI support.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from fastapi.testclient import TestClient
 from irpatrol.formats.dji_backends import use_tsdk_library
 from irpatrol.server.runtime import Runtime
 from tests.conftest import sample_path
-from tests.formats.test_dji_backend import _STUB_C
+from tests.formats.test_dji_backend import build_stub_tsdk
 from tests.server.conftest import drain, upload
 
 pytestmark = pytest.mark.samples
@@ -28,14 +26,7 @@ pytestmark = pytest.mark.samples
 
 @pytest.fixture(scope="module")
 def stub_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler to build the stand-in DJI Thermal SDK library")
-    folder = tmp_path_factory.mktemp("tsdk")
-    (folder / "stub.c").write_text(_STUB_C, encoding="utf-8")
-    lib = folder / "libdirp.so"
-    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(lib), str(folder / "stub.c")], check=True)
-    return lib
+    return build_stub_tsdk(tmp_path_factory.mktemp("tsdk"))
 
 
 @pytest.fixture
