@@ -220,3 +220,38 @@ __all__ = [
     "subscriptions",
     "topic_for",
 ]
+
+
+def mqtt_client(
+    client_id: str,
+    *,
+    connect_timeout_s: float,
+    username: str | None = None,
+    password: str | None = None,
+    tls_ca_file: str | None = None,
+    manual_ack: bool = False,
+) -> Any:
+    """A paho-mqtt client as both ends of the link use it: MQTT 3.1.1, a persistent session.
+
+    ``clean_session=False`` with a fixed ``client_id`` keeps the broker's session (the
+    subscription and queued QoS 1 messages) across reconnects; ``manual_ack`` holds the
+    broker's PUBACK until the receiver has stored the message (the server's ingest).  The
+    caller sets the callbacks.  paho-mqtt is imported here, not at module level: it comes
+    with the edge and server extras, and the wire format itself does not need it.
+    """
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=False,
+        protocol=mqtt.MQTTv311,
+        manual_ack=manual_ack,
+    )
+    client.connect_timeout = connect_timeout_s
+    if username:
+        client.username_pw_set(username, password)
+    if tls_ca_file:
+        client.tls_set(ca_certs=tls_ca_file)
+    return client

@@ -36,10 +36,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from irpatrol.edge.outbox import Lane, Outbox, OutboxItem
-from irpatrol.protocol import Ack, Envelope, ProtocolError, check_robot_id, parse_ack, topic_for
+from irpatrol.protocol import (
+    Ack,
+    Envelope,
+    ProtocolError,
+    check_robot_id,
+    mqtt_client,
+    parse_ack,
+    topic_for,
+)
 
 log = logging.getLogger("irpatrol.edge.uplink")
 
@@ -274,17 +281,13 @@ class Uplink:
     # -- one connection ---------------------------------------------------------------------------
 
     def _client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+        client: mqtt.Client = mqtt_client(
+            self.client_id,
+            connect_timeout_s=self.connect_timeout_s,
+            username=self.username,
+            password=self.password,
+            tls_ca_file=self.tls_ca_file,
         )
-        client.connect_timeout = self.connect_timeout_s
-        if self.username:
-            client.username_pw_set(self.username, self.password)
-        if self.tls_ca_file:
-            client.tls_set(ca_certs=self.tls_ca_file)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.exc import IntegrityError
 
 from irpatrol.protocol import (
@@ -43,6 +42,7 @@ from irpatrol.protocol import (
     AckStatus,
     Envelope,
     ProtocolError,
+    mqtt_client,
     parse_envelope,
     parse_topic,
     subscriptions,
@@ -185,18 +185,14 @@ class MqttIngest:
                 backoff = min(2 * backoff, BACKOFF_MAX_S)
 
     def _client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+        client: mqtt.Client = mqtt_client(
+            self.client_id,
+            connect_timeout_s=self.connect_timeout_s,
+            username=self.username,
+            password=self.password,
+            tls_ca_file=self.tls_ca_file,
             manual_ack=True,
         )
-        client.connect_timeout = self.connect_timeout_s
-        if self.username:
-            client.username_pw_set(self.username, self.password)
-        if self.tls_ca_file:
-            client.tls_set(ca_certs=self.tls_ca_file)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
