@@ -68,7 +68,10 @@ def test_drains_everything_once_alarms_first(
     assert_exactly_once(outbox, server_rt, patrol)
     order = [patrol.keys[k] for k in stored_keys(server_rt)]
     assert order[:3] == ["alarm"] * 3  # the newest alarms before the older results
-    assert order.index("file") > max(i for i, k in enumerate(order) if k != "file")  # images last
+    # images last: the file lane is claimed only once every record is claimed, so at most a
+    # window's worth of records (sent, awaiting their ack) can be stored after the first image
+    records = sum(k != "file" for k in order)
+    assert order.index("file") >= records - 8, order
     assert up.stats.acked == len(patrol.keys)
     assert up.stats.files_sent == 30
     assert (up.stats.timeouts, up.stats.rejected) == (0, 0)

@@ -194,6 +194,7 @@ class MqttIngest:
             manual_ack=True,
         )
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._inbox = []
@@ -242,6 +243,15 @@ class MqttIngest:
             return
         client.subscribe([(t, 1) for t in subscriptions(self.prefix)])
         self.stats.connects += 1
+
+    def _on_subscribe(self, _c: mqtt.Client, _ud: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        # ready only once the broker has the subscriptions: a robot's message published
+        # between CONNACK and SUBACK would find no subscriber (and no queue) on the broker
+        failed = [r for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            self._down(f"the broker refused the subscriptions ({failed[0]})")
+            self._dropped = True
+            return
         self.connected.set()
         if not self._was_up:
             log.warning("mqtt ingest: connected to %s:%s again", self.host, self.port)
