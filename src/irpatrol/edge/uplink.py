@@ -289,6 +289,7 @@ class Uplink:
             tls_ca_file=self.tls_ca_file,
         )
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
@@ -350,6 +351,15 @@ class Uplink:
             return
         client.subscribe(self.ack_topic, qos=1)
         self.stats.connects += 1
+
+    def _on_subscribe(self, _c: mqtt.Client, _ud: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        # send only once the broker holds the ack subscription: an ack published before it
+        # would be lost, and its item sent again after the ack timeout
+        failed = [r for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            self._down(f"the broker refused the ack subscription ({failed[0]})")
+            self._dropped = True
+            return
         self.connected.set()
         if not self._was_up:
             log.warning("uplink %s: connected to %s:%s again", self.robot_id, self.host, self.port)
