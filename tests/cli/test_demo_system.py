@@ -18,13 +18,15 @@ from irpatrol.cli import cli
 from irpatrol.cli.demo_system import find_mosquitto
 
 
-def test_whole_system_demo(tmp_path: Path) -> None:
+def test_whole_system_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if find_mosquitto() is None:
         msg = "Mosquitto is not installed (apt-get install mosquitto; scripts/setup.sh all does)"
         if os.environ.get("CI"):
             pytest.fail(f"{msg}: the demo test cannot run in CI")
         pytest.skip(msg)
-    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])
+    monkeypatch.chdir(tmp_path)  # a relative output folder, as the default irpatrol-output is
+    result = CliRunner().invoke(cli, ["demo", "-o", "out"])
+    tmp_path = tmp_path / "out"
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "edge robot-demo: finished: 4 captures, 4 analysed" in out

@@ -236,6 +236,7 @@ def run_system_demo(files: Sequence[Path], out: Path) -> dict[str, Any]:
     """Run the whole system on the demo patrol; return what the server holds (also printed)."""
     import httpx
 
+    out = out.resolve()  # the agent's settings file resolves relative paths against its own folder
     folder = out / "system"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
