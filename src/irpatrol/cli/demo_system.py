@@ -120,9 +120,6 @@ def _broker(folder: Path) -> Iterator[int]:
         )
     data = folder / "mosquitto-data"
     data.mkdir(parents=True, exist_ok=True)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # started as root, Mosquitto drops to "mosquitto"
-        with contextlib.suppress(KeyError, LookupError, OSError):
-            shutil.chown(data, user="mosquitto")
     port = _free_port()
     conf = folder / "mosquitto.conf"
     log = folder / "mosquitto.log"
@@ -132,9 +129,10 @@ def _broker(folder: Path) -> Iterator[int]:
         f"log_type error\nlog_type warning\nlog_dest file {log}\n",
         encoding="utf-8",
     )
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # started as root, Mosquitto drops to "mosquitto"
+        log.touch()
         with contextlib.suppress(KeyError, LookupError, OSError):
-            log.touch()
+            shutil.chown(data, user="mosquitto")
             shutil.chown(log, user="mosquitto")
     proc = subprocess.Popen(
         [str(binary), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

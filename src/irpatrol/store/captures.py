@@ -148,12 +148,12 @@ def accept_capture(
         existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
         if existing is None:
             raise
-        return _same_or_conflict(existing, data, sha), False
+        return _same_or_conflict(existing, sha), False
     return cap, True
 
 
-def _same_or_conflict(existing: Capture, data: bytes, sha256: str | None = None) -> Capture:
-    if existing.sha256 != (sha256 or hashlib.sha256(data).hexdigest()):
+def _same_or_conflict(existing: Capture, sha256: str) -> Capture:
+    if existing.sha256 != sha256:
         raise ParameterError(
             "Idempotency-Key", existing.idempotency_key, "a new key: it was used for a different file"
         )

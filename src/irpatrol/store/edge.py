@@ -29,7 +29,7 @@ from irpatrol.protocol import Envelope
 from irpatrol.store.blobs import BlobStore
 from irpatrol.store.captures import check_filename
 from irpatrol.store.models import FIX_QUALITIES, Capture, EdgeMessage, EdgeReject, Execution, Finding, Point
-from irpatrol.store.results import apply_inspection, finding_rows, finite
+from irpatrol.store.results import apply_inspection, finding_rows, finite, iso_time
 
 _GGA_QUALITY = {0: "none", 1: "single", 2: "dgps", 3: "single", 4: "rtk_fixed", 5: "rtk_float"}
 _GGA_QUALITY |= {6: "estimated", 7: "manual"}
@@ -157,7 +157,7 @@ def _capture_of(session: Session, env: Envelope, blobs: BlobStore | None) -> tup
         point_id=point.id if point is not None else None,
         execution_id=execution_id,
         station_id=point.station_id if point is not None else None,
-        taken_at=_time(info.get("taken_at")),
+        taken_at=iso_time(info.get("taken_at")),
         lat=lat,
         lon=lon,
         fix_quality=_fix_quality(pos.get("quality")) if pos and lat is not None else None,
@@ -213,12 +213,3 @@ def _file_name(value: Any, sha: str) -> str:
         return check_filename(value if isinstance(value, str) else None)
     except ParameterError:
         return f"{sha[:16]}.jpg"
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None

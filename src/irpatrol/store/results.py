@@ -33,7 +33,8 @@ def finite(x: Any, ndigits: int | None = 3) -> float | None:
     return v if ndigits is None else round(v, ndigits)
 
 
-def _time(value: Any) -> datetime | None:
+def iso_time(value: Any) -> datetime | None:
+    """An ISO 8601 text as a datetime, ``None`` when it is missing or not one (a stored fact, not a check)."""
     if not isinstance(value, str):
         return None
     try:
@@ -60,7 +61,7 @@ def apply_inspection(cap: Capture, doc: dict[str, Any], *, rule_pack: str | None
     cap.mean_c = finite(doc.get("mean_c"))
     cap.background_c = doc.get("background_c")
     if cap.taken_at is None:
-        cap.taken_at = _time(doc.get("taken_at"))
+        cap.taken_at = iso_time(doc.get("taken_at"))
     cap.rule_pack = rule_pack
     cap.result = {k: v for k, v in doc.items() if k != "findings"}
     cap.status = "analyzed"
