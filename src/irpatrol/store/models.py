@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -262,6 +263,7 @@ class Finding(Base):
     __table_args__ = (
         UniqueConstraint("capture_id", "seq"),
         Index("ix_findings_station_grade_created", "station_id", "grade_value", "created_at"),
+        Index("ix_findings_point_taken", "point_id", "taken_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,6 +291,16 @@ class Finding(Base):
     delta_t_k: Mapped[float | None] = mapped_column(Float)
     rise_k: Mapped[float | None] = mapped_column(Float)
     delta_pct: Mapped[float | None] = mapped_column(Float)
+    load_ratio: Mapped[float | None] = mapped_column(Float)
+    """Present / rated load the normalisation used (the capture's), ``None`` when unknown."""
+    ambient_c: Mapped[float | None] = mapped_column(Float)
+    """Ambient (reference) temperature the rise is over, degC."""
+    norm_rise_k: Mapped[float | None] = mapped_column(Float)
+    """Rise over ambient corrected to rated load, K; the raw rise where ``normalised`` is false."""
+    norm_delta_t_k: Mapped[float | None] = mapped_column(Float)
+    """Delta T corrected to rated load, K; the raw delta T where ``normalised`` is false."""
+    normalised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True when the load was known and the rise/delta T were corrected to rated load."""
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", index=True)
