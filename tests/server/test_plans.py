@@ -136,3 +136,28 @@ def test_plans_and_executions_refuse_anonymous_and_wrong_roles(
     assert client.post(f"{API}/executions/{ex['id']}/finish", headers=viewer).status_code == 403
     for path in (f"/plans/{plan['id']}", "/plans", f"/executions/{ex['id']}"):
         assert client.get(API + path).status_code == 401
+
+
+def test_executions_are_listed_newest_first_and_filtered(
+    client: TestClient, operator: dict[str, str], viewer: dict[str, str]
+) -> None:
+    import_demo(client, operator)
+    plan = make_plan(client, operator, ["P-L1-CT", "P-C3-FUSE"])
+    ids = []
+    for executor in ("robot-01", "robot-02"):
+        r = client.post(f"{API}/plans/{plan['id']}/executions", json={"executor": executor}, headers=operator)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    client.post(f"{API}/executions/{ids[0]}/finish", headers=operator)
+    page = client.get(f"{API}/executions", headers=viewer).json()
+    assert page["total"] == 2
+    assert [e["id"] for e in page["items"]] == ids[::-1]
+    assert page["items"][0]["plan_name"] == plan["name"]
+    assert page["items"][0]["station_id"] == plan["station_id"]
+    done = client.get(f"{API}/executions", params={"status": "finished"}, headers=viewer).json()
+    assert [e["id"] for e in done["items"]] == [ids[0]]
+    other = client.get(f"{API}/executions", params={"station_id": plan["station_id"] + 999}, headers=viewer)
+    assert other.json()["total"] == 0
+    one = client.get(f"{API}/executions", params={"limit": 1, "offset": 1}, headers=viewer).json()
+    assert [e["id"] for e in one["items"]] == [ids[0]]
+    assert one["total"] == 2

@@ -213,6 +213,20 @@ class MissedPoint(BaseModel):
     preset_id: str | None
 
 
+class ExecutionBrief(BaseModel):
+    """A run of a plan as listed: which plan, who ran it, its state and times (no per-point detail)."""
+
+    id: int
+    plan_id: int
+    plan_name: str
+    station_id: int
+    executor: str | None
+    data_source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
 class ExecutionCounts(BaseModel):
     planned: int
     covered: int

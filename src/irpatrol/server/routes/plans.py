@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from irpatrol.errors import ParameterError
-from irpatrol.server.asset_schemas import ExecutionIn, ExecutionOut, PlanDetail, PlanIn, PlanOut
+from irpatrol.server.asset_schemas import (
+    ExecutionBrief,
+    ExecutionIn,
+    ExecutionOut,
+    PlanDetail,
+    PlanIn,
+    PlanOut,
+)
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, AssetEditor, Reader, Uploader, audit
@@ -110,6 +117,43 @@ def post_finish(execution_id: int, db: DB, who: Uploader) -> ExecutionOut:
         audit(db, who, "execution.finish", "execution", ex.id)
         db.commit()
     return ExecutionOut.model_validate(execution_report(db, ex))
+
+
+@router.get("/executions", response_model=Page[ExecutionBrief], summary="List patrol executions")
+def list_executions(
+    db: DB,
+    who: Reader,
+    station_id: int | None = None,
+    plan_id: int | None = None,
+    status: Literal["running", "finished"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Page[ExecutionBrief]:
+    """Newest first; filter by station, plan and status.  Per-point coverage: ``GET /executions/{id}``."""
+    q = select(Execution, PatrolPlan).join(PatrolPlan, PatrolPlan.id == Execution.plan_id)
+    if station_id is not None:
+        q = q.where(PatrolPlan.station_id == station_id)
+    if plan_id is not None:
+        q = q.where(Execution.plan_id == plan_id)
+    if status is not None:
+        q = q.where(Execution.status == status)
+    total = count_rows(db, q)
+    rows = db.execute(q.order_by(Execution.id.desc()).limit(limit).offset(offset)).all()
+    items = [
+        ExecutionBrief(
+            id=ex.id,
+            plan_id=plan.id,
+            plan_name=plan.name,
+            station_id=plan.station_id,
+            executor=ex.executor,
+            data_source=ex.data_source,
+            status=ex.status,
+            started_at=ex.started_at,
+            finished_at=ex.finished_at,
+        )
+        for ex, plan in rows
+    ]
+    return Page[ExecutionBrief](total=total, limit=limit, offset=offset, items=items)
 
 
 @router.get(
