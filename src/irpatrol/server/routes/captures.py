@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
@@ -15,6 +15,8 @@ from starlette.datastructures import UploadFile
 
 from irpatrol.errors import ParameterError
 from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.routes.viewer import MatrixParams, matrix_params, thermogram_overrides
+from irpatrol.server.routes.viewer import router as viewer_router
 from irpatrol.server.schemas import CaptureAccepted, CaptureOut, FindingOut, Page
 from irpatrol.server.security import DB, RT, Reader, Uploader
 from irpatrol.server.tasks import enqueue_analysis
@@ -215,15 +217,27 @@ def list_captures(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "row-major float32 °C"}},
 )
-def capture_matrix(capture_id: int, db: DB, rt: RT, who: Reader) -> Response:
-    """Row-major little-endian float32 °C, ``X-Width``/``X-Height`` headers; invalid pixels are NaN."""
+def capture_matrix(
+    capture_id: int,
+    db: DB,
+    rt: RT,
+    who: Reader,
+    params: Annotated[MatrixParams, Depends(matrix_params)],
+) -> Response:
+    """Row-major little-endian float32 °C, ``X-Width``/``X-Height`` headers; invalid pixels are NaN.
+
+    Optional object parameters (``emissivity``, ``distance_m``, ``reflected_c``,
+    ``atmospheric_c`` °C, ``humidity`` fraction) recompute the temperatures with the
+    camera's own model; a file that stores temperatures, or a camera range, refuses them (422).
+    """
     from irpatrol.formats import open_thermal
 
     cap = db.get(Capture, capture_id)
     if cap is None:
         raise not_found("capture", capture_id)
     with open_thermal(rt.blobs.get(cap.sha256), name=cap.filename) as tf:
-        t = tf.first_frame().thermogram()
+        frame = tf.first_frame()
+        t = frame.thermogram(**thermogram_overrides(frame, params))
     celsius = np.where(t.valid, t.celsius, np.nan).astype("<f4", copy=False)
     h, w = celsius.shape
     return Response(
@@ -261,3 +275,5 @@ def _quote(name: str) -> str:
 
 
 _ = FindingOut  # re-exported through CaptureOut
+
+router.include_router(viewer_router)  # /captures/{id}/radiometry and /visible, for the dashboard's viewer
