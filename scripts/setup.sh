@@ -4,7 +4,8 @@
 # System packages by extras: reports need Pango (WeasyPrint's layout engine), HarfBuzz's subsetter
 # and the Noto CJK fonts for Chinese; the edge agent's uplink and the whole-system demo need Mosquitto; the
 # dev extras add Debian's PostgreSQL server (scripts/pg-test-server.sh starts a throwaway
-# one for the tests) and poppler-utils (pdftoppm, pdftotext: the report tests read PDFs).
+# one for the tests), poppler-utils (pdftoppm, pdftotext: the report tests read PDFs) and
+# Chromium (the dashboard's browser tests).
 # Runs apt-get as root or through sudo; packages already present are not reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ case ",$extras," in
 *,dev,*)
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
     command -v pdftoppm >/dev/null || apt_packages+=(poppler-utils)
+    need_deb chromium  # the dashboard's browser tests drive it through Playwright (no browser download)
     ;;
 esac
 if ((${#apt_packages[@]})); then
