@@ -1,0 +1,141 @@
+"""The capture viewer's endpoints (#7): recompute through the matrix, file parameters, visible photo.
+
+Run on SQLite and PostgreSQL (``settings`` fixture).  Temperatures are compared with the
+library called directly on the same file: the server must not have its own formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from irpatrol.formats import open_thermal
+from irpatrol.thermal.radiometry import KELVIN_OFFSET
+from tests.server.conftest import E40, FUSES, drain, upload
+
+
+def _capture(client: TestClient, headers: dict[str, str], path: object = FUSES) -> int:
+    r = upload(client, headers, path)  # type: ignore[arg-type]
+    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
+    return int(r.json()["id"])  # type: ignore[attr-defined]
+
+
+def _matrix(client: TestClient, headers: dict[str, str], cid: int, **params: object) -> bytes:
+    r = client.get(f"/api/v1/captures/{cid}/matrix", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def _celsius(body: bytes, shape: tuple[int, int]) -> np.ndarray:
+    return np.frombuffer(body, dtype="<f4").reshape(shape)
+
+
+def test_emissivity_recompute_matches_the_library(
+    client: TestClient, operator: dict[str, str], viewer: dict[str, str]
+) -> None:
+    cid = _capture(client, operator)
+    with open_thermal(FUSES) as tf:
+        frame = tf.first_frame()
+        own = frame.thermogram().celsius
+        lib = frame.thermogram(emissivity=0.5).celsius
+    first = _celsius(_matrix(client, viewer, cid), own.shape)
+    y, x = np.unravel_index(int(np.nanargmax(first)), first.shape)
+    recomputed = _celsius(_matrix(client, viewer, cid, emissivity=0.5), own.shape)
+    # a hot pixel reads hotter at lower emissivity (less of its radiance is its own), by the library's amount
+    assert recomputed[y, x] > first[y, x] + 10.0
+    assert recomputed[y, x] == lib[y, x]
+    np.testing.assert_array_equal(recomputed, lib)
+
+
+def test_every_parameter_goes_to_the_library(client: TestClient, operator: dict[str, str]) -> None:
+    cid = _capture(client, operator)
+    got = _celsius(
+        _matrix(client, operator, cid, distance_m=30, reflected_c=-10, atmospheric_c=35, humidity=0.9),
+        (480, 640),
+    )
+    with open_thermal(FUSES) as tf:
+        lib = tf.first_frame().thermogram(
+            distance_m=30.0,
+            reflected_temp_k=-10.0 + KELVIN_OFFSET,
+            atmospheric_temp_k=35.0 + KELVIN_OFFSET,
+            relative_humidity=0.9,
+        )
+    np.testing.assert_array_equal(got, np.where(lib.valid, lib.celsius, np.nan))
+
+
+def test_the_files_own_parameters_give_the_same_bytes(client: TestClient, operator: dict[str, str]) -> None:
+    cid = _capture(client, operator, E40)  # E40: float32 values such as 20.99 °C and 0.49
+    r = client.get(f"/api/v1/captures/{cid}/radiometry", headers=operator)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["adjustable"] is True
+    params = body["parameters"]
+    assert params == {
+        "emissivity": 0.95,
+        "distance_m": 2.0,
+        "reflected_c": 20.99,
+        "atmospheric_c": 13.99,
+        "humidity": 0.49,
+    }
+    assert _matrix(client, operator, cid, **params) == _matrix(client, operator, cid)
+    assert _matrix(client, operator, cid, emissivity=0.9) != _matrix(client, operator, cid)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"emissivity": "0"},
+        {"emissivity": "1.5"},
+        {"emissivity": "nan"},
+        {"emissivity": "hot"},
+        {"distance_m": "-1"},
+        {"distance_m": "1e9"},
+        {"reflected_c": "inf"},
+        {"atmospheric_c": "-300"},
+        {"humidity": "50"},
+    ],
+)
+def test_bad_parameters_are_422_json(
+    client: TestClient, operator: dict[str, str], query: dict[str, str]
+) -> None:
+    cid = _capture(client, operator)
+    r = client.get(f"/api/v1/captures/{cid}/matrix", params=query, headers=operator)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid"
+    assert next(iter(query)) in err["message"]
+
+
+def test_viewer_endpoints_of_a_missing_capture_are_404(client: TestClient, viewer: dict[str, str]) -> None:
+    for tail in ("radiometry", "visible", "matrix?emissivity=0.5"):
+        r = client.get(f"/api/v1/captures/999999/{tail}", headers=viewer)
+        assert r.status_code == 404
+        assert r.json()["error"]["code"] == "not_found"
+
+
+def test_visible_photo(client: TestClient, operator: dict[str, str], rt: object) -> None:
+    fuses = _capture(client, operator)
+    e40 = _capture(client, operator, E40)
+    drain(rt)  # type: ignore[arg-type]
+    with open_thermal(FUSES) as tf:
+        photo = tf.first_frame().visible_image()
+    assert photo
+    r = client.get(f"/api/v1/captures/{fuses}/visible", headers=operator)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/jpeg"
+    assert r.content == bytes(photo)
+    assert client.get(f"/api/v1/captures/{fuses}/radiometry", headers=operator).json()["has_visible"] is True
+
+    r = client.get(f"/api/v1/captures/{e40}/visible", headers=operator)  # this E40 file has none
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+    assert client.get(f"/api/v1/captures/{e40}/radiometry", headers=operator).json()["has_visible"] is False
+
+
+def test_viewer_endpoints_need_a_login(client: TestClient, operator: dict[str, str]) -> None:
+    cid = _capture(client, operator)
+    for tail in ("radiometry", "visible", "matrix?emissivity=0.5"):
+        r = client.get(f"/api/v1/captures/{cid}/{tail}")
+        assert r.status_code == 401
+        assert "error" in r.json()
