@@ -139,3 +139,21 @@ def test_viewer_endpoints_need_a_login(client: TestClient, operator: dict[str, s
         r = client.get(f"/api/v1/captures/{cid}/{tail}")
         assert r.status_code == 401
         assert "error" in r.json()
+
+
+def test_the_dashboards_palettes_are_the_librarys() -> None:
+    """static/palettes.json is generated from irpatrol.thermal.palettes; regenerate it when they differ."""
+    import json
+    import runpy
+
+    from irpatrol.thermal.palettes import INVALID_RGB, PALETTES
+    from tests.conftest import REPO
+
+    committed = REPO / "src/irpatrol/server/web/static/palettes.json"
+    doc = json.loads(committed.read_text(encoding="utf-8"))
+    assert doc["invalid_rgb"] == INVALID_RGB.tolist()
+    assert set(doc["palettes"]) == set(PALETTES)
+    for name, table in PALETTES.items():
+        assert doc["palettes"][name] == table.reshape(-1).tolist(), f"{name}: run scripts/export_palettes.py"
+    script = runpy.run_path(str(REPO / "scripts/export_palettes.py"))
+    assert committed.read_text(encoding="utf-8") == script["render"]()
