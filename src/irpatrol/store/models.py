@@ -315,6 +315,27 @@ class Finding(Base):
     capture: Mapped[Capture] = relationship(back_populates="findings")
 
 
+class StationLayout(Base):
+    """A station's layout image (site plan) and how it is tied to the ground.
+
+    The image is in the blob store (``image_sha256``); ``georef`` holds the control
+    points (lat, lon ↔ x, y pixel) and the fitted map from local metres to pixels
+    (:class:`irpatrol.geo.local.LayoutFit`), so capture positions can be drawn on it.
+    """
+
+    __tablename__ = "station_layouts"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    """Image size, pixels."""
+    georef: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+
+
 class User(Base):
     """A person (or a machine account) who can log in or own tokens."""
 
