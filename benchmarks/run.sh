@@ -7,6 +7,8 @@
 #   benchmarks/run.sh server [ARGS...] # bench_server.py: locust against `irpatrol serve` on 127.0.0.1
 #   benchmarks/run.sh report [ARGS...] # bench_report.py: a 100-capture report per format (PDF, DOCX, HTML)
 #                                      # (PostgreSQL half: a server on 127.0.0.1:55432, see --pg-url)
+#   benchmarks/run.sh dashboard [ARGS...] # bench_dashboard.py: dashboard pages at 10 000 captures in
+#                                      # Debian's Chromium (/usr/bin/chromium) through Playwright
 # The venv lives in benchmarks/.venv-bench (git-ignored).  flirextractor needs the
 # exiftool program: Debian's libimage-exiftool-perl is installed with apt-get if missing.
 set -euo pipefail
@@ -42,6 +44,14 @@ if [ "$what" = server ]; then  # the server extra and locust, on top of the read
     fi
 fi
 
+if [ "$what" = dashboard ]; then  # the server extra and Playwright (drives Debian's Chromium; no download)
+    dstamp="$venv/.installed-dashboard"
+    if [ ! -f "$dstamp" ] || [ "$root/pyproject.toml" -nt "$dstamp" ]; then
+        "$venv/bin/python" -m pip install -q -e "$root[server]" "playwright>=1.49"
+        touch "$dstamp"
+    fi
+fi
+
 if [ "$what" = report ]; then  # the report extra (WeasyPrint, python-docx) on top of the readers' venv
     rstamp="$venv/.installed-report"
     if [ ! -f "$rstamp" ] || [ "$root/pyproject.toml" -nt "$rstamp" ]; then
@@ -57,9 +67,10 @@ case "$what" in
     batch) exec "$venv/bin/python" "$here/bench_batch.py" "$@" ;;
     server) exec "$venv/bin/python" "$here/bench_server.py" "$@" ;;
     report) exec "$venv/bin/python" "$here/bench_report.py" "$@" ;;
+    dashboard) exec "$venv/bin/python" "$here/bench_dashboard.py" "$@" ;;
     all)
         "$venv/bin/python" "$here/bench_read.py" "$@"
         "$venv/bin/python" "$here/bench_batch.py"
         ;;
-    *) echo "usage: $0 [read|batch|server|report|all] [ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [read|batch|server|report|dashboard|all] [ARGS...]" >&2; exit 2 ;;
 esac
