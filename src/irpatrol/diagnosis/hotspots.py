@@ -473,6 +473,25 @@ def _halve(
     return out, ok
 
 
+def _core_mean(
+    celsius: npt.NDArray[np.floating], structure: npt.NDArray[np.bool_], row: int, col: int
+) -> float:
+    """Mean (°C) of the structure pixels in the 3x3 px core centred on ``(row, col)``.
+
+    3x3 pixels is the smallest target a thermographer measures reliably (the detector's
+    blur spreads one pixel's signal over its neighbours): a thin or one-pixel glint
+    (a sunlit grass blade, an edge, noise) keeps little of its peak in its core, a
+    heated part of a few pixels or more keeps most of it.  The peak is always included.
+    """
+    rows, cols = celsius.shape
+    r0, r1 = max(row - 1, 0), min(row + 2, rows)
+    c0, c1 = max(col - 1, 0), min(col + 2, cols)
+    win = celsius[r0:r1, c0:c1]
+    ok = structure[r0:r1, c0:c1] & np.isfinite(win)
+    ok[row - r0, col - c0] = True
+    return float(win[ok].mean(dtype=np.float64))
+
+
 def _refine(
     found: tuple[HotSpot, _Region],
     f: int,
@@ -483,19 +502,22 @@ def _refine(
     """A spot found on ``f``-times reduced frames, measured on the full-resolution frame.
 
     The region's pixels are the structure pixels under its reduced pixels; the peak
-    (°C, position) is the full-resolution one; ``local_excess_k`` is that peak minus the
-    structure background (``background``, reduced grid, °C) under it.
+    (°C, position) is the full-resolution one; ``local_excess_k`` is the mean of the
+    3x3 px core around that peak (:func:`_core_mean`) minus the structure background
+    (``background``, reduced grid, °C) under it.
     """
     spot, (win, part) = found
-    if f == 1:
-        return found
     rows, cols = celsius.shape
-    r0, c0 = win[0].start * f, win[1].start * f
-    r1, c1 = min(win[0].stop * f, rows), min(win[1].stop * f, cols)
-    full = np.repeat(np.repeat(part, f, axis=0), f, axis=1)[: r1 - r0, : c1 - c0]
-    full &= structure[r0:r1, c0:c1]
-    if not full.any():
+    if f == 1:
+        full, (r0, c0) = part, (win[0].start, win[1].start)
+        r1, c1 = win[0].stop, win[1].stop
+    else:
+        r0, c0 = win[0].start * f, win[1].start * f
+        r1, c1 = min(win[0].stop * f, rows), min(win[1].stop * f, cols)
         full = np.repeat(np.repeat(part, f, axis=0), f, axis=1)[: r1 - r0, : c1 - c0]
+        full &= structure[r0:r1, c0:c1]
+        if not full.any():
+            full = np.repeat(np.repeat(part, f, axis=0), f, axis=1)[: r1 - r0, : c1 - c0]
     temp = celsius[r0:r1, c0:c1]
     vals = temp[full]
     rr, cc = np.nonzero(full)
@@ -513,7 +535,7 @@ def _refine(
         background_c=spot.background_c,
         bbox=(int(cc.min()) + c0, int(rr.min()) + r0, int(cc.max()) + c0 + 1, int(rr.max()) + r0 + 1),
         centroid_xy=(float(cc.mean()) + c0, float(rr.mean()) + r0),
-        local_excess_k=peak - bg,
+        local_excess_k=_core_mean(celsius, structure, pr, pc) - bg,
     )
     return refined, ((slice(r0, r1), slice(c0, c1)), full)
 
