@@ -5,6 +5,9 @@ an ``id``, the ``device`` and rule-pack ``part`` it inspects, the ``heating_type
 (``current`` or ``voltage``), phase regions in pixel coordinates and an ambient
 reference (a region or a value in °C), optionally the ``images`` (file-name
 patterns) it applies to and a ``reference_image`` to re-register against.
+For the measurability checks (:mod:`irpatrol.diagnosis.measurability`) a point may give
+its surface ``material`` (a class of the measurability table), the measured part's
+smallest dimension ``target_mm`` (mm) and the camera-to-part ``distance_m`` (m).
 
 :func:`parse_points` takes the YAML text and never reads files itself; a
 malformed file raises :class:`~irpatrol.errors.PointsFileError` naming the file,
@@ -20,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from irpatrol.diagnosis.measurability import materials
 from irpatrol.errors import ParameterError, PointsFileError
 from irpatrol.thermal.measure import Box, Ellipse, Polygon, Region
 
@@ -31,7 +35,12 @@ SHAPES = ("box", "polygon", "ellipse")
 
 @dataclass(frozen=True, kw_only=True)
 class InspectionPoint:
-    """One configured inspection point; regions in (x, y) px of its frames."""
+    """One configured inspection point; regions in (x, y) px of its frames.
+
+    ``material`` is the surface class of the measured part (``None``: not stated),
+    ``target_mm`` its smallest dimension (mm) and ``distance_m`` the camera-to-part
+    distance (m) where known; they feed the measurability checks.
+    """
 
     id: str
     device: str
@@ -42,6 +51,9 @@ class InspectionPoint:
     ambient_c: float | None = None
     images: tuple[str, ...] = ()
     reference_image: str | None = None
+    material: str | None = None
+    target_mm: float | None = None
+    distance_m: float | None = None
 
     def applies_to(self, filename: str) -> bool:
         """True if ``images`` is empty or a pattern matches ``filename`` (base name)."""
@@ -152,6 +164,9 @@ _POINT_KEYS = (
     "ambient_c",
     "images",
     "reference_image",
+    "material",
+    "target_mm",
+    "distance_m",
 )
 
 
@@ -194,6 +209,20 @@ def _point(ctx: _Ctx, node: yaml.Node, where: str, seen: set[str]) -> Inspection
         else:
             images = tuple(ctx.text(x, f"{where}.images") for x in ctx.seq(inode, f"{where}.images"))
     ref = ctx.text(m["reference_image"][1], f"{where}.reference_image") if "reference_image" in m else None
+    surface = ctx.text(m["material"][1], f"{where}.material") if "material" in m else None
+    if surface is not None and surface not in materials():
+        raise ctx.fail(
+            m["material"][1],
+            f"{where}.material",
+            f"expected one of {', '.join(materials())}, got {surface!r}",
+        )
+    sizes: dict[str, float | None] = {"target_mm": None, "distance_m": None}
+    for key in sizes:
+        if key in m:
+            value = ctx.number(m[key][1], f"{where}.{key}")
+            if value <= 0:
+                raise ctx.fail(m[key][1], f"{where}.{key}", f"expected a length > 0, got {value:g}")
+            sizes[key] = value
     return InspectionPoint(
         id=pid,
         device=ctx.text(m["device"][1], f"{where}.device") if "device" in m else pid,
@@ -204,6 +233,9 @@ def _point(ctx: _Ctx, node: yaml.Node, where: str, seen: set[str]) -> Inspection
         ambient_c=ambient_c,
         images=images,
         reference_image=ref,
+        material=surface,
+        target_mm=sizes["target_mm"],
+        distance_m=sizes["distance_m"],
     )
 
 

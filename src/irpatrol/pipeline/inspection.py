@@ -7,6 +7,13 @@ JSON, the server's database rows and API schemas and the reports all derive from
 returned :class:`Inspection`; nothing here writes files or renders images (see
 :func:`irpatrol.report.annotate.annotate_png` for the annotated PNG).
 
+Each graded finding is then checked for measurability (:func:`check_measurability`, rule
+and tables in :mod:`irpatrol.diagnosis.measurability`): the camera's field of view (from the
+file, or the per-model table) and the distance (the point's, the conditions', or the file's)
+give the pixel footprint; a target smaller than 3 pixels across is flagged
+``below-measurable-size`` and a point on bare or polished metal ``low-emissivity-material``,
+both with their numbers as note parameters and the grade marked tentative.
+
 Errors: :class:`~irpatrol.errors.FormatError` subclasses for a bad file,
 :class:`~irpatrol.errors.FileAccessError` when it cannot be read,
 :class:`~irpatrol.errors.ParameterError` for bad arguments; anything else is a bug (see
@@ -18,19 +25,33 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
 
-from irpatrol.diagnosis.analysis import FrameAnalysis, analyze_frame
+from irpatrol.diagnosis.analysis import Assessment, FrameAnalysis, analyze_frame
+from irpatrol.diagnosis.measurability import (
+    MATERIAL_FLAG,
+    SIZE_FLAG,
+    HotArea,
+    Optics,
+    camera_model,
+    check_size,
+    footprint_mm,
+    hot_area,
+    material,
+    material_params,
+    min_pixels,
+    with_flag,
+)
 from irpatrol.diagnosis.points import InspectionPoint
 from irpatrol.diagnosis.rulepack import RulePack
 from irpatrol.errors import ParameterError
 from irpatrol.formats import CameraIdentity, GeoPosition, ThermalFile, open_thermal
-from irpatrol.formats.base import ThermalFrame
+from irpatrol.formats.base import FrameInfo, ThermalFrame
 from irpatrol.formats.selection import FrameSelection
 from irpatrol.pipeline.texts import LANGUAGES, bilingual_texts, render_finding_texts
 from irpatrol.thermal.radiometry import Thermogram
@@ -63,7 +84,9 @@ class Conditions:
     value; ``load_ratio`` the present / rated load (current-heating parts are graded
     tentatively below the pack's minimum, and it is reported); ``load_exponent`` n in
     ΔT·(I_rated/I)^n; ``humidity_pct`` (relative humidity, %) and ``wind_ms`` (m/s) are
-    checked against the rule pack's environment limits where it has them.
+    checked against the rule pack's environment limits where it has them.  ``distance_m``
+    (m) is the camera-to-target distance for the measurability check where a point gives
+    none; it overrides the file's object distance (it does not change the temperatures).
     """
 
     ambient_c: float | None = None
@@ -71,6 +94,7 @@ class Conditions:
     load_exponent: float = 2.0
     humidity_pct: float | None = None
     wind_ms: float | None = None
+    distance_m: float | None = None
 
     def __post_init__(self) -> None:
         _check_number("ambient_c", self.ambient_c, low=-273.15, unit=" °C")
@@ -78,15 +102,17 @@ class Conditions:
         _check_number("load_exponent", self.load_exponent, low=0.1, high=4.0)
         _check_number("humidity_pct", self.humidity_pct, low=0.0, high=100.0, unit=" %")
         _check_number("wind_ms", self.wind_ms, low=0.0, unit=" m/s")
+        _check_number("distance_m", self.distance_m, low=0.0, low_open=True, unit=" m")
 
     def to_dict(self) -> dict[str, float | None]:
-        """JSON-ready dict (°C, ratio, exponent, %, m/s)."""
+        """JSON-ready dict (°C, ratio, exponent, %, m/s, m)."""
         return {
             "ambient_c": self.ambient_c,
             "load_ratio": self.load_ratio,
             "load_exponent": self.load_exponent,
             "humidity_pct": self.humidity_pct,
             "wind_ms": self.wind_ms,
+            "distance_m": self.distance_m,
         }
 
 
@@ -101,7 +127,11 @@ class Inspection:
     formats that store temperatures).  ``thermogram`` keeps the °C frame and its validity
     mask for renderers; it is not part of :meth:`to_dict`.  ``min_c``/``max_c``/``mean_c``
     are over valid pixels (``None`` when there is none).  ``rule_pack`` and
-    ``rule_pack_version`` name the pack graded with (``None``: not graded).
+    ``rule_pack_version`` name the pack graded with (``None``: not graded).  ``optics`` is
+    the camera's field of view used for the measurability checks (``None``: unknown),
+    ``target_distance_m`` the camera-to-target distance (m) they use where a point gives none
+    and ``distance_source`` where it came from (``"conditions"``, ``"laser-rangefinder"``,
+    ``"file"``; ``None`` without one).
 
     Not comparable with ``==`` (it holds arrays); compare :meth:`to_dict` results.
     """
@@ -126,6 +156,9 @@ class Inspection:
     warnings: tuple[str, ...] = ()
     frame_index: int = 0
     """Index of the frame in its file (0 for single images; sequences count from 0)."""
+    optics: Optics | None = None
+    target_distance_m: float | None = None
+    distance_source: str | None = None
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         """JSON-ready dict: the keys ``irpatrol analyze --json`` emits per image, plus file facts.
@@ -179,8 +212,27 @@ class Inspection:
             "rule_pack_version": self.rule_pack_version,
             "conditions": self.conditions.to_dict(),
             "warnings": list(self.warnings),
+            "measurability": self._measurability(),
             **analysis,
         }
+
+    def _measurability(self) -> dict[str, Any]:
+        """The camera's IFOV, the distance and what one pixel covers there (mrad, m, mm)."""
+        out: dict[str, Any] = {"fov_deg": None, "width_px": None, "ifov_mrad": None, "fov_source": None}
+        if self.optics is not None:
+            out.update(self.optics.to_dict())
+        pixel = None
+        if self.optics is not None and self.target_distance_m is not None:
+            pixel = footprint_mm(self.optics.ifov_mrad, self.target_distance_m)
+        spot = min_pixels()
+        out.update(
+            distance_m=self.target_distance_m,
+            distance_source=self.distance_source,
+            pixel_mm=_rounded(pixel),
+            min_pixels=spot,
+            min_measurable_mm=_rounded(spot * pixel) if pixel is not None else None,
+        )
+        return out
 
 
 def _rounded(x: float | None) -> float | None:
@@ -392,8 +444,20 @@ def _inspect_frame(
         wind_m_s=conditions.wind_ms,
         humidity_pct=conditions.humidity_pct,
     )
-    min_c, max_c, mean_c = _stats(thermogram)
     rows, cols = thermogram.celsius.shape
+    optics = camera_optics(info, int(cols))
+    distance, distance_source = target_distance(info, params, conditions)
+    emissivity = params.emissivity if params is not None else _extra_number(info, "dji_emissivity")
+    analysis = check_measurability(
+        analysis,
+        thermogram,
+        selected,
+        optics=optics,
+        distance_m=distance,
+        distance_source=distance_source,
+        emissivity=emissivity,
+    )
+    min_c, max_c, mean_c = _stats(thermogram)
     return Inspection(
         name=label,
         format_name=format_name,
@@ -414,7 +478,126 @@ def _inspect_frame(
         conditions=conditions,
         warnings=info.warnings,
         frame_index=index,
+        optics=optics,
+        target_distance_m=distance,
+        distance_source=distance_source,
     )
+
+
+def _extra_number(info: FrameInfo, key: str) -> float | None:
+    value = info.extra.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def camera_optics(info: FrameInfo, width_px: int) -> Optics | None:
+    """The camera's horizontal field of view across ``width_px`` pixels, ``None`` if unknown.
+
+    From the file where it carries one (FLIR CameraInfo ``field_of_view_deg``), else from the
+    per-model table of :mod:`irpatrol.diagnosis.measurability` (DJI) when the frame has the
+    table's width.
+    """
+    fov = _extra_number(info, "field_of_view_deg")
+    if fov is not None and fov < 180:
+        return Optics(fov_deg=fov, width_px=width_px, source="file")
+    cam = camera_model(info.camera.make, info.camera.model)
+    if cam is not None and cam.width_px == width_px:
+        return Optics(fov_deg=cam.hfov_deg, width_px=width_px, source="table")
+    return None
+
+
+def target_distance(info: FrameInfo, params: Any, conditions: Conditions) -> tuple[float | None, str | None]:
+    """Camera-to-target distance (m) and its source for the measurability checks.
+
+    ``conditions.distance_m`` first, then a DJI laser-rangefinder reading (status Normal),
+    then the file's object distance (FLIR CameraInfo, DJI parameters).  A point's own
+    ``distance_m`` overrides all of them (:func:`check_measurability`).
+    """
+    if conditions.distance_m is not None:
+        return conditions.distance_m, "conditions"
+    lrf = _extra_number(info, "lrf_distance_m")
+    if lrf is not None and str(info.extra.get("lrf_status", "")).casefold() == "normal":
+        return lrf, "laser-rangefinder"
+    file_distance = getattr(params, "distance_m", None)
+    if isinstance(file_distance, int | float) and math.isfinite(file_distance) and file_distance > 0:
+        return float(file_distance), "file"
+    dji = _extra_number(info, "dji_distance_m")
+    return (dji, "file") if dji is not None else (None, None)
+
+
+def _target_area(
+    a: Assessment, analysis: FrameAnalysis, thermogram: Thermogram, point: InspectionPoint | None
+) -> HotArea | None:
+    """The hot area around T1's pixel (half its excess over T2, T0 or the ring background)."""
+    c = analysis.hotspots
+    cmp = a.comparison
+    if cmp is None:
+        return None
+    if point is None:
+        spot = next((s for s in c.spots if f"spot {s.rank}" == cmp.hot_label), None)
+        if spot is None:
+            return None
+        peak_xy, reference = spot.peak_xy, spot.background_c
+    else:
+        region = next(
+            (r for r in analysis.regions if r.point_id == point.id and r.name == cmp.hot_label), None
+        )
+        if region is None or region.stats.max_xy is None:
+            return None
+        peak_xy = region.stats.max_xy
+        reference = next((x for x in (cmp.t2_c, cmp.t0_c) if x is not None), c.background_c)
+    return hot_area(thermogram.celsius, thermogram.valid, peak_xy, reference)
+
+
+def check_measurability(
+    analysis: FrameAnalysis,
+    thermogram: Thermogram,
+    points: Sequence[InspectionPoint] = (),
+    *,
+    optics: Optics | None,
+    distance_m: float | None,
+    distance_source: str | None = None,
+    emissivity: float | None = None,
+) -> FrameAnalysis:
+    """``analysis`` with the measurability flags on its findings (see the module docstring).
+
+    Size: a point's ``target_mm`` against 3 × the pixel footprint at the distance (the
+    point's ``distance_m``, else ``distance_m`` here), otherwise the hot area seen around T1
+    against 3 pixels.  Material: a point whose ``material`` class has low emissivity.  A
+    flagged finding gets the flag, a note with the numbers and (per the table) a tentative
+    grade; an ungraded assessment gets the flag only.  Measurable targets are left unchanged.
+    """
+    by_id = {p.id: p for p in points}
+    out = []
+    for a in analysis.assessments:
+        point = by_id.get(a.subject)
+        flagged: list[tuple[str, dict[str, Any], bool]] = []
+        distance, source = distance_m, distance_source
+        if point is not None and point.distance_m is not None:
+            distance, source = point.distance_m, "point"
+        if point is not None and point.target_mm is not None:
+            size = check_size(
+                optics=optics, distance_m=distance, distance_source=source, target_mm=point.target_mm
+            )
+        else:
+            area = _target_area(a, analysis, thermogram, point)
+            size = check_size(optics=optics, distance_m=distance, distance_source=source, area=area)
+        if size is not None and not size.measurable:
+            flagged.append((SIZE_FLAG, size.params(), True))
+        if point is not None and point.material is not None:
+            cls = material(point.material)
+            if cls.low_emissivity:
+                flagged.append((MATERIAL_FLAG, material_params(cls, emissivity), cls.tentative))
+        finding = a.finding
+        flags = a.flags
+        for flag, facts, tentative in flagged:
+            if finding is not None:
+                finding = with_flag(finding, flag, facts, tentative=tentative)
+            elif flag not in flags:
+                flags = (*flags, flag)
+        out.append(a if not flagged else replace(a, finding=finding, flags=flags))
+    return replace(analysis, assessments=tuple(out))
 
 
 __all__ = [
@@ -422,8 +605,11 @@ __all__ = [
     "Inspection",
     "ReferenceFolder",
     "ReferenceLoader",
+    "camera_optics",
+    "check_measurability",
     "inspect_frames",
     "inspect_image",
     "load_thermogram",
     "open_source",
+    "target_distance",
 ]

@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from irpatrol.diagnosis.grading import Finding
@@ -108,10 +108,23 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "zh": "检测环境不符合要求：{what}（{clause}）{suffix}。",
         "en": "Measuring conditions outside limits: {what} ({clause}){suffix}.",
     },
+    # measurability (irpatrol.diagnosis.measurability), added after grading
+    "below-measurable-size": {
+        "zh": "目标{target}小于可准确测温的最小尺寸{minimum}（{spot}）：温度可能偏低，评级为暂定。",
+        "en": "The target{target} is smaller than the smallest measurable size{minimum} ({spot}): "
+        "the temperature may read low; the grade is tentative.",
+    },
+    "low-emissivity-material": {
+        "zh": "表面为{material}（典型辐射率 {emissivity_min:g}–{emissivity_max:g}），"
+        "{used}：读数不可靠{suffix}。",
+        "en": "The surface is {material} (typical emissivity {emissivity_min:g}–{emissivity_max:g}), {used}: "
+        "the reading is unreliable{suffix}.",
+    },
 }
 """Sentence templates by note code and language (``str.format`` fields are note parameters
-plus the derived ``pack``, ``level``, ``mark_text``, ``reached``, ``criterion``, ``what`` and
-``suffix``)."""
+plus the derived ``pack``, ``level``, ``mark_text``, ``reached``, ``criterion``, ``what``,
+``suffix`` and, for the measurability notes, ``target``, ``minimum``, ``spot``, ``material``
+and ``used``)."""
 
 PHRASES: Mapping[str, Mapping[str, str]] = {
     "part": {"zh": "{name}（{id}）", "en": "{name} ({id})"},
@@ -139,6 +152,27 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "en": "Repeat the measurement in acceptable weather.",
     },
     "unknown-note": {"zh": "（说明 {code}）", "en": "(note {code})"},
+    "target-mm": {"zh": " {mm:.0f} mm ", "en": " {mm:.0f} mm"},
+    "target-px": {"zh": " {px:g} 像素", "en": " {px:g} px"},
+    "target-mm-px": {"zh": " {mm:.0f} mm（{px:g} 像素）", "en": " {mm:.0f} mm ({px:g} px)"},
+    "minimum-mm": {"zh": " {mm:.0f} mm", "en": " {mm:.0f} mm"},
+    "minimum-px": {"zh": " {n} 像素", "en": " {n} px"},
+    "spot-mm": {
+        "zh": "{d:g} m 处每像素覆盖 {mm:.1f} mm，需 {n}×{n} 像素",
+        "en": "one pixel covers {mm:.1f} mm at {d:g} m, {n}×{n} px needed",
+    },
+    "spot-px": {"zh": "需 {n}×{n} 像素", "en": "{n}×{n} px needed"},
+    "emissivity-used": {"zh": "测温所用辐射率 {e:g}", "en": "measured with emissivity {e:g}"},
+    "emissivity-unknown": {"zh": "测温所用辐射率未知", "en": "emissivity used not recorded"},
+    "measure-closer": {
+        "zh": "缩短检测距离或换用长焦镜头复测。",
+        "en": "Measure closer or with a telephoto lens.",
+    },
+    "measure-high-emissivity": {
+        "zh": "改测同一部件的涂漆或氧化表面，或按同材质各相的温差判断。",
+        "en": "Measure a painted or oxidised area of the part, "
+        "or judge by ΔT between phases of the same material.",
+    },
 }
 """Fixed phrases and the pieces the explanation's first sentence is built from."""
 
@@ -203,7 +237,39 @@ def _note_text(note: Mapping[str, Any], facts: Mapping[str, Any], lang: str) -> 
             label[lang] if limit is None else f"{label[lang]} {observed:g} {unit} > {limit:g} {unit}"
         )
         fields["suffix"] = _phrase("tentative-suffix", lang) if params.get("tentative") else ""
+    elif code == "below-measurable-size":
+        fields.update(_size_fields(params, lang))
+    elif code == "low-emissivity-material":
+        fields["material"] = str(params.get(f"name_{lang}") or params.get("material", ""))
+        e = params.get("emissivity")
+        fields["used"] = (
+            _phrase("emissivity-used", lang, e=e) if e is not None else _phrase("emissivity-unknown", lang)
+        )
+        fields["suffix"] = _phrase("tentative-suffix", lang) if params.get("tentative") else ""
     return template[lang].format(**fields)
+
+
+def _size_fields(params: Mapping[str, Any], lang: str) -> dict[str, str]:
+    """``target``, ``minimum`` and ``spot`` of a below-measurable-size note (mm where known)."""
+    mm, px, n = params.get("target_mm"), params.get("target_px"), params.get("min_pixels", 3)
+    pixel, minimum, d = params.get("pixel_mm"), params.get("min_measurable_mm"), params.get("distance_m")
+    if mm is not None and px is not None and params.get("target_source") == "image":
+        target = _phrase("target-mm-px", lang, mm=mm, px=px)
+    elif mm is not None:
+        target = _phrase("target-mm", lang, mm=mm)
+    else:
+        target = _phrase("target-px", lang, px=px)
+    if pixel is not None and minimum is not None and d is not None:
+        return {
+            "target": target,
+            "minimum": _phrase("minimum-mm", lang, mm=minimum),
+            "spot": _phrase("spot-mm", lang, mm=pixel, d=d, n=n),
+        }
+    return {
+        "target": target,
+        "minimum": _phrase("minimum-px", lang, n=n),
+        "spot": _phrase("spot-px", lang, n=n),
+    }
 
 
 def _numbers(facts: Mapping[str, Any], lang: str) -> str:
@@ -261,7 +327,27 @@ def render_finding_texts(finding_facts: Mapping[str, Any], lang: str) -> dict[st
         for n in notes
     ):
         rec.append(_phrase("repeat-in-good-weather", lang))
+    if "below-measurable-size" in codes:
+        rec.append(_phrase("measure-closer", lang))
+    if "low-emissivity-material" in codes:
+        rec.append(_phrase("measure-high-emissivity", lang))
     return {"explanation": explanation, "recommendation": _phrase("sentence-separator", lang).join(rec)}
+
+
+def note_texts(
+    finding_facts: Mapping[str, Any], lang: str, codes: Collection[str] | None = None
+) -> list[str]:
+    """The sentences of the finding's notes in ``lang``, only those with a code in ``codes`` if given.
+
+    >>> facts = {"notes": [{"code": "below-measurable-size",
+    ...          "params": {"target_source": "image", "target_px": 2, "min_pixels": 3}}]}
+    >>> print(note_texts(facts, "en")[0])  # doctest: +NORMALIZE_WHITESPACE
+    The target 2 px is smaller than the smallest measurable size 3 px (3×3 px needed):
+    the temperature may read low; the grade is tentative.
+    """
+    _check_lang(lang)
+    notes = [n for n in finding_facts.get("notes") or () if isinstance(n, Mapping)]
+    return [_note_text(n, finding_facts, lang) for n in notes if codes is None or str(n.get("code")) in codes]
 
 
 def finding_texts(finding: Finding, lang: str) -> dict[str, str]:
@@ -286,5 +372,6 @@ __all__ = [
     "TEMPLATES",
     "bilingual_texts",
     "finding_texts",
+    "note_texts",
     "render_finding_texts",
 ]
