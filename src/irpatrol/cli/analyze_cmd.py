@@ -24,11 +24,13 @@ from irpatrol.cli.options import (
     setting_or,
     workers_option,
 )
+from irpatrol.diagnosis.measurability import MATERIAL_FLAG, SIZE_FLAG
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import RulePack, load_rule_pack
 from irpatrol.errors import FileAccessError, ParameterError
 from irpatrol.formats.base import read_source
 from irpatrol.formats.selection import FrameSelection
+from irpatrol.pipeline.texts import note_texts
 
 if TYPE_CHECKING:
     from irpatrol.pipeline import Conditions, Inspection
@@ -45,6 +47,9 @@ COMPARISON_COLUMNS = (
     "reference_source",
 )
 """Comparison fields copied into each CSV row."""
+
+MEASURABILITY_FLAGS = (SIZE_FLAG, MATERIAL_FLAG)
+"""Notes whose sentences the text output prints under their finding."""
 
 CSV_COLUMNS = ("file", "subject", "device", "part", "grade", "rule_id", *COMPARISON_COLUMNS, "flags")
 
@@ -332,6 +337,13 @@ def print_table(r: dict[str, Any]) -> None:
         f"{r['file']}{frame}  {r['width']}x{r['height']}  background {r['background_c']:.1f} °C"
         + (f"  excluded {r['n_excluded']} px" if r["n_excluded"] else "")
     )
+    m = r.get("measurability") or {}
+    if m.get("pixel_mm") is not None:
+        click.echo(
+            f"  IFOV {m['ifov_mrad']:.2f} mrad ({m['fov_source']}), at {m['distance_m']:g} m "
+            f"({m['distance_source']}) one pixel covers {m['pixel_mm']:.1f} mm, "
+            f"smallest measurable target {m['min_measurable_mm']:.0f} mm"
+        )
     for s in r["hotspots"][:5]:
         click.echo(
             f"  hot spot {s['rank']:>2}  ({s['x']:>4}, {s['y']:>4})  {s['peak_c']:6.1f} °C  "
@@ -350,6 +362,8 @@ def print_table(r: dict[str, Any]) -> None:
                 else ""
             )
         )
+        for sentence in note_texts(g, "en", MEASURABILITY_FLAGS):
+            click.echo(f"    {sentence}")
 
 
 def _images(done: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -418,6 +432,13 @@ def _write_csv(path: Path, images: Iterable[dict[str, Any]]) -> None:
 @rules_option
 @click.option("--ambient", "ambient_c", type=float, default=None, help="Ambient temperature, °C.")
 @click.option("--load-ratio", type=float, default=None, help="Present load / rated load (0..).")
+@click.option(
+    "--distance",
+    "distance_m",
+    type=float,
+    default=None,
+    help="Camera-to-target distance, m, for the measurability check (default: the file's).",
+)
 @json_option
 @click.option("--csv", "csv_path", type=str, default=None, help="Write one row per finding to this CSV.")
 @click.option("--annotate", type=str, default=None, help="Annotated PNG file (one image) or folder.")
@@ -440,6 +461,7 @@ def analyze(
     rules: str | None,
     ambient_c: float | None,
     load_ratio: float | None,
+    distance_m: float | None,
     as_json: bool,
     csv_path: str | None,
     annotate: str | None,
@@ -465,7 +487,9 @@ def analyze(
 
     if load_ratio is not None and not load_ratio > 0:
         raise ParameterError("--load-ratio", load_ratio, "a ratio > 0")
-    conditions = Conditions(ambient_c=ambient_c, load_ratio=load_ratio)
+    if distance_m is not None and not distance_m > 0:
+        raise ParameterError("--distance", distance_m, "a distance > 0 m")
+    conditions = Conditions(ambient_c=ambient_c, load_ratio=load_ratio, distance_m=distance_m)
     pack = load_rule_pack(setting_or(rules, "rules"))
     points = _load_points(points_path)
     files, any_dir = expand_inputs(inputs)
