@@ -127,13 +127,17 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, start_work
         edge,
         exports,
         findings,
+        layouts,
         plans,
         reports,
         system,
     )
 
-    for module in (system, captures, findings, assets, plans, exports, admin, edge, reports):
+    for module in (system, captures, findings, assets, plans, layouts, exports, admin, edge, reports):
         app.include_router(module.router, prefix=API)
+    from irpatrol.server.web import mount_dashboard
+
+    mount_dashboard(app)  # the O&M dashboard at / (static files, not in the OpenAPI schema)
     app.add_middleware(BodyLimit, limit=int(settings.max_upload_mb * 1024 * 1024))
     return app
 

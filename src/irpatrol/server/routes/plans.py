@@ -130,7 +130,7 @@ def list_executions(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[ExecutionBrief]:
     """Newest first; filter by station, plan and status.  Per-point coverage: ``GET /executions/{id}``."""
-    q = select(Execution, PatrolPlan).join(PatrolPlan, PatrolPlan.id == Execution.plan_id)
+    q = select(Execution).join(PatrolPlan, PatrolPlan.id == Execution.plan_id)
     if station_id is not None:
         q = q.where(PatrolPlan.station_id == station_id)
     if plan_id is not None:
@@ -138,7 +138,9 @@ def list_executions(
     if status is not None:
         q = q.where(Execution.status == status)
     total = count_rows(db, q)
-    rows = db.execute(q.order_by(Execution.id.desc()).limit(limit).offset(offset)).all()
+    rows = db.execute(
+        q.add_columns(PatrolPlan).order_by(Execution.id.desc()).limit(limit).offset(offset)
+    ).all()
     items = [
         ExecutionBrief(
             id=ex.id,
