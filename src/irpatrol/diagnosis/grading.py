@@ -48,7 +48,16 @@ from irpatrol.diagnosis.rulepack import (
 )
 from irpatrol.errors import ParameterError
 
-__all__ = ["Finding", "Grade", "Note", "Reading", "grade", "list_parts", "load_rule_pack"]
+__all__ = [
+    "Finding",
+    "Grade",
+    "Note",
+    "Reading",
+    "grade",
+    "list_parts",
+    "load_rule_pack",
+    "rated_load_factor",
+]
 
 ABSOLUTE_ZERO_C = -273.15
 """0 K in °C."""
@@ -245,6 +254,21 @@ def _decide(part: Part, pack: RulePack, values: dict[str, float | None], *,
     return best
 
 
+def rated_load_factor(load_ratio: float, exponent: float) -> float:
+    """(I_rated / I)^n: multiplies a current-heating ΔT or rise (K) measured at ``load_ratio`` = I / I_rated.
+
+    The load correction of DL/T 664 practice, ΔT_rated = ΔT·(I_rated / I)^n with n 1.6–2.0
+    (heating power ∝ I²; ``domain.md`` ``load_normalised_dT``).  ``load_ratio`` must be > 0.
+
+    >>> rated_load_factor(0.5, 2.0)
+    4.0
+    """
+    _check_float("load_ratio", load_ratio, unit=" (I / I_rated)")
+    if load_ratio <= 0:
+        raise ParameterError("load_ratio", load_ratio, "a ratio > 0 (I / I_rated)")
+    return float((1.0 / load_ratio) ** exponent)
+
+
 def grade(
     reading: Reading, *, pack: RulePack, load_exponent: float = 2.0, load_correction: bool = False
 ) -> Finding:
@@ -297,7 +321,7 @@ def grade(
             lim = lc.value * 100 if lc is not None else 0.0
             n.add("load-correction-skipped", "load-correction-skipped-low-load", limit_pct=lim)
         else:
-            factor = (1.0 / ratio) ** load_exponent
+            factor = rated_load_factor(ratio, load_exponent)
             n.add("load-corrected", load_pct=ratio * 100, exponent=load_exponent, factor=factor)
     dt_rated = dt * factor if factor is not None and dt is not None else None
     rise_rated = rise * factor if factor is not None and rise is not None else None
