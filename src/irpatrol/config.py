@@ -103,6 +103,49 @@ class Settings(BaseSettings):
         "wins over the dji-thermal-cli package.",
     )
 
+    trend_load_exponent: float = Field(
+        default=2.0,
+        ge=1.0,
+        le=3.0,
+        description="n in ΔT·(I_rated/I)^n for a finding's rise and ΔT stored on the rated-load basis "
+        "(DL/T 664 practice 1.6–2.0; docs/trend.md).",
+    )
+    trend_min_load_ratio: float = Field(
+        default=0.30,
+        gt=0,
+        le=1.0,
+        description="Least load (I / I_rated) a rise is normalised at; below it the raw value is kept "
+        "and marked not normalised (DL/T 664: retest at >= 30 % load).",
+    )
+    trend_window: int = Field(default=12, ge=3, le=500, description="Patrols the trend is fitted over.")
+    trend_min_history: int = Field(
+        default=8, ge=3, description="Patrols of a point needed before any trend warning."
+    )
+    trend_confidence: float = Field(
+        default=0.95, ge=0.5, lt=1.0, description="Two-sided level of Sen's confidence interval of the slope."
+    )
+    trend_band_k: float = Field(
+        default=3.0, gt=0, description="rising-trend: the last value beyond median + this many robust σ."
+    )
+    trend_step_k: float = Field(
+        default=5.0, gt=0, description="step-change: a level shift of more than this many robust σ."
+    )
+    trend_step_confirm: int = Field(
+        default=2, ge=1, description="step-change: patrols that must confirm the new level."
+    )
+    trend_noise_floor_k: float = Field(
+        default=0.5, gt=0, description="Least robust noise σ assumed, K (patrol-to-patrol repeatability)."
+    )
+    trend_min_change_k: float = Field(
+        default=1.0, ge=0, description="rising-trend: least fitted rise over the window worth a warning, K."
+    )
+    trend_horizon_days: float = Field(
+        default=30.0, gt=0, description="projected-threshold: warn a crossing within this many days."
+    )
+    trend_horizon_patrols: int | None = Field(
+        default=None, ge=1, description="projected-threshold: horizon in patrols instead (× median interval)."
+    )
+
     @field_validator("report_templates")
     @classmethod
     def _templates_folder(cls, v: Path | None) -> Path | None:
