@@ -43,14 +43,23 @@ class FindingOut(BaseModel):
     rule_id: str | None
     clause: str | None
     verification: str | None
-    tentative: bool
+    tentative: bool = Field(
+        description="The grade is provisional: low load, weather, or a measurability flag (see flags)"
+    )
     t1_c: float | None
     t2_c: float | None
     t0_c: float | None
     delta_t_k: float | None
     rise_k: float | None
     delta_pct: float | None
-    flags: list[Any]
+    flags: list[Any] = Field(
+        description=(
+            "Flags of the assessment and its grading, e.g. load-unknown, below-measurable-size (the "
+            "target is under 3 pixels across at its distance), low-emissivity-material (bare or "
+            "polished metal); the numbers behind each are the parameters of its note in "
+            "facts.finding.notes"
+        )
+    )
     taken_at: datetime | None
     created_at: datetime
     review_status: str
@@ -63,7 +72,12 @@ class FindingOut(BaseModel):
     status_changed_at: datetime | None
     explanation: str | None = None
     recommendation: str | None = None
-    facts: dict[str, Any] | None = None
+    facts: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The stored assessment: comparison and finding (numbers, rule, flags, notes with parameters)"
+        ),
+    )
 
 
 class CaptureOut(BaseModel):

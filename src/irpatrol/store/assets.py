@@ -100,8 +100,9 @@ POINT_FIELDS = (
     "rule_pack",
     "regions",
 )
-REGION_KEYS = ("phases", "ambient", "ambient_c", "reference_image")
-"""What a point's ``regions`` may hold: a points-file entry without the fields the point row gives."""
+REGION_KEYS = ("phases", "ambient", "ambient_c", "reference_image", "material", "target_mm", "distance_m")
+"""What a point's ``regions`` may hold: a points-file entry without the fields the point row gives
+(the last three feed the measurability checks, see ``docs/measurability.md``)."""
 
 PHASES = {"A": "A", "B": "B", "C": "C", "ABC": "ABC", "A相": "A", "B相": "B", "C相": "C", "三相": "ABC"}
 HEATING = {"current": "current", "voltage": "voltage", "电流致热型": "current", "电压致热型": "voltage"}
