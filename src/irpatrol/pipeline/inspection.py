@@ -530,12 +530,12 @@ def _target_area(
     a: Assessment, analysis: FrameAnalysis, thermogram: Thermogram, point: InspectionPoint | None
 ) -> HotArea | None:
     """The hot area around T1's pixel (half its excess over T2, T0 or the ring background)."""
-    c = analysis.hotspots
+    spots = analysis.hotspots
     cmp = a.comparison
     if cmp is None:
         return None
     if point is None:
-        spot = next((s for s in c.spots if f"spot {s.rank}" == cmp.hot_label), None)
+        spot = next((s for s in spots.spots if f"spot {s.rank}" == cmp.hot_label), None)
         if spot is None:
             return None
         peak_xy, reference = spot.peak_xy, spot.background_c
@@ -546,7 +546,7 @@ def _target_area(
         if region is None or region.stats.max_xy is None:
             return None
         peak_xy = region.stats.max_xy
-        reference = next((x for x in (cmp.t2_c, cmp.t0_c) if x is not None), c.background_c)
+        reference = next((x for x in (cmp.t2_c, cmp.t0_c) if x is not None), spots.background_c)
     return hot_area(thermogram.celsius, thermogram.valid, peak_xy, reference)
 
 
