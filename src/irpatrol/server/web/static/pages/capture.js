@@ -136,8 +136,8 @@ export async function render(root, params, ctx) {
       h("legend", {}, t("capture.range")),
       h("label", { class: "cv-inline" }, autoRadio, " ", t("capture.range_auto")),
       h("label", { class: "cv-inline" }, manualRadio, " ", t("capture.range_manual")),
-      h("label", { for: "cv-lo", class: "cv-inline" }, t("capture.range_min")), loIn,
-      h("label", { for: "cv-hi", class: "cv-inline" }, t("capture.range_max")), hiIn,
+      h("span", { class: "cv-inline" }, h("label", { for: "cv-lo" }, t("capture.range_min")), loIn),
+      h("span", { class: "cv-inline" }, h("label", { for: "cv-hi" }, t("capture.range_max")), hiIn),
       h("button", { type: "submit", "data-testid": "range-apply" }, t("capture.apply"))),
     rangeMsg,
   );
@@ -169,7 +169,7 @@ export async function render(root, params, ctx) {
   const keysHelp = h("p", { id: "cv-keys", class: "cv-help muted small" }, t("capture.keys_help"));
 
   // measurements
-  const measureBody = h("tbody", {});
+  const measureBody = h("tbody", {}, h("tr", {}, h("td", { colspan: 7, class: "empty" }, "—")));
   const measureTable = h(
     "div",
     { class: "table-wrap" },
