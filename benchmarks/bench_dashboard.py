@@ -407,6 +407,9 @@ class PageTimes:
     """The same URL opened again in that context (files cached, revalidated)."""
     nav_s: list[float] = field(default_factory=list)
     """In-app: a hash change from another page until ready."""
+    shell_s: list[float] = field(default_factory=list)
+    """Cold load: from navigation start to the page's first own API request (html, scripts,
+    dictionaries, ``/me``, the page's module: what the shell costs before the page asks for data)."""
     api: dict[str, list[float]] = field(default_factory=dict)
     """API request (path and query) → Chromium's request-to-response-end times during in-app runs."""
     error: str | None = None
@@ -421,6 +424,7 @@ class PageTimes:
             "load_s": stats(self.load_s),
             "cached_load_s": stats(self.cached_s),
             "in_app_s": stats(self.nav_s),
+            "cold_shell_s": stats(self.shell_s),
             "error": self.error,
             "api_s": {k: stats(v) for k, v in self.api.items()},
         }
@@ -472,11 +476,13 @@ def _one_run(browser: Any, url: str, init: str, pt: PageTimes) -> str | None:
     ctx.add_init_script(init)
     page = ctx.new_page()
     record: dict[str, float] = {}
+    starts: list[tuple[float, str]] = []  # (epoch ms, API key) of the cold load's API requests
 
     def on_done(req: Any) -> None:
         key = _api_key(req.url)
         if key is not None:
             record[key] = req.timing["responseEnd"] / 1000.0
+            starts.append((req.timing["startTime"], key))
 
     page.on("requestfinished", on_done)
     target = f"{url}/#/{pt.route}"
@@ -485,6 +491,10 @@ def _one_run(browser: Any, url: str, init: str, pt: PageTimes) -> str | None:
         if err:
             return err
         pt.load_s.append(secs)
+        origin = page.evaluate("performance.timeOrigin")
+        own = [t for t, key in starts if key != "/me"]
+        if own:
+            pt.shell_s.append((min(own) - origin) / 1000.0)
         page.goto("about:blank")
         secs, err = _timed_goto(page, target, pt.name)
         if err:
@@ -539,6 +549,10 @@ def _mm(xs: list[float]) -> str:
     return f"{statistics.median(xs):.3f} / {max(xs):.3f}"
 
 
+def _med_n(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f}" if xs else "-"
+
+
 def _med(xs: list[float]) -> str:
     return f"{statistics.median(xs):.3f} s" if xs else "-"
 
@@ -578,21 +592,24 @@ def table(results: list[PageTimes], api: dict[str, dict[str, float]], seed: dict
         f"{len(seed['points'])} points; `irpatrol serve` (1 process, no analysis worker) on 127.0.0.1, "
         f"Debian Chromium {_chromium_version()} headless, 1440×900. Load: new context (empty cache), "
         '`goto` of the page\'s URL until `main[data-ready="1"]`; cached: the same URL again in that '
-        "context (files revalidated, 304); in-app: a hash change from another page until ready. "
+        "context (files revalidated, 304); in-app: a hash change from another page until ready; "
+        "shell: the part of the cold load before the page's first own API request (HTML, scripts, "
+        "dictionaries, `/me`, the page's module, one after the other). "
         f"{args.repeat} runs each, after one warm-up load. Target: {TARGET_S:g} s.",
         "",
-        "| page | route | load s (median / max) | cached load s | in-app s "
+        "| page | route | load s (median / max) | of which shell s | cached load s | in-app s "
         "| slowest API call (direct, median s) |",
-        "|---|---|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     for pt in results:
         if pt.error:
-            lines.append(f"| {pt.name} | `#/{pt.route}` | missing | | | {pt.error} |")
+            lines.append(f"| {pt.name} | `#/{pt.route}` | missing | | | | {pt.error} |")
             continue
         slow = max(pt.api, key=lambda k: api.get(k, {}).get("median", 0.0), default=None)
         slow_s = f"`{slow}` {api[slow]['median']:.3f}" if slow and slow in api else "-"
         lines.append(
-            f"| {pt.name} | `#/{pt.route}` | {_mm(pt.load_s)} | {_mm(pt.cached_s)} | {_mm(pt.nav_s)} "
+            f"| {pt.name} | `#/{pt.route}` | {_mm(pt.load_s)} | {_med_n(pt.shell_s)} | {_mm(pt.cached_s)} "
+            f"| {_mm(pt.nav_s)} "
             f"| {slow_s} |"
         )
     load = " / ".join(f"{x:.2f}" for x in args.loadavg)
