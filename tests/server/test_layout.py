@@ -131,7 +131,8 @@ def test_dashboard_is_served_outside_the_api(client: TestClient) -> None:
     assert client.get("/static/app.js", headers={"If-None-Match": js.headers["etag"]}).status_code == 304
     for lang in ("zh", "en"):
         assert client.get(f"/static/i18n/{lang}.json").json()["app.title"]
-    missing = client.get("/static/i18n/nothing.zh.json")
+    assert client.get("/static/i18n/nothing.zh.json").json() == {}  # optional page dictionary
+    missing = client.get("/static/nothing.js")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
     paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]

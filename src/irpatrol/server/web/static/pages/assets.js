@@ -6,7 +6,7 @@ export async function render(root, params, ctx) {
   const { t } = ctx;
   const tree = await ctx.api("/assets");
   const ul = h("ul", { role: "tree", class: "tree", "aria-labelledby": "assets-title" });
-  const openLevels = 3; // stations, areas and bays open at first
+  const openLevels = 4; // stations, areas and bays open at first (their devices shown)
   for (const node of tree) ul.append(assetItem(node, 1, openLevels, t));
   const items = () => [...ul.querySelectorAll('[role="treeitem"]')].filter((el) => isVisible(el, ul));
   const first = ul.querySelector('[role="treeitem"]');

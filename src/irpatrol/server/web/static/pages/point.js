@@ -7,7 +7,7 @@ const RANGES = { "90d": 90, "1y": 365, all: null };
 export async function render(root, params, ctx) {
   const { t, api, lang } = ctx;
   const id = params.id;
-  const range = params.range in RANGES ? params.range : "1y";
+  const range = params.range in RANGES ? params.range : "all";
   const days = RANGES[range];
   const since = days ? new Date(Date.now() - days * 86_400_000).toISOString() : null;
   const [p, trend] = await Promise.all([
