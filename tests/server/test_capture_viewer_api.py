@@ -157,3 +157,44 @@ def test_the_dashboards_palettes_are_the_librarys() -> None:
         assert doc["palettes"][name] == table.reshape(-1).tolist(), f"{name}: run scripts/export_palettes.py"
     script = runpy.run_path(str(REPO / "scripts/export_palettes.py"))
     assert committed.read_text(encoding="utf-8") == script["render"]()
+
+
+@pytest.mark.samples
+def test_dji_parameters_and_ranges_are_djis(
+    client: TestClient, operator: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A DJI H20T (dirp): parameters from its APP4 block, DJI's ranges, recompute through the back-end."""
+    from irpatrol.formats.dji_backends import use_tsdk_library
+    from tests.conftest import sample_path
+    from tests.formats.test_dji_backend import build_stub_tsdk
+
+    path = sample_path("dji_h20t_rooftop.jpg")
+    use_tsdk_library(str(build_stub_tsdk(tmp_path_factory.mktemp("tsdk"))))
+    try:
+        cid = _capture(client, operator, path)
+        body = client.get(f"/api/v1/captures/{cid}/radiometry", headers=operator).json()
+        assert body["adjustable"] is True
+        assert body["parameters"] == {
+            "emissivity": 1.0,
+            "distance_m": 5.0,
+            "reflected_c": 23.0,
+            "atmospheric_c": None,  # dirp does not take it
+            "humidity": 0.7,
+        }
+        assert body["ranges"] == {
+            "emissivity": [0.1, 1.0],
+            "distance_m": [1.0, 25.0],
+            "reflected_c": [-40.0, 500.0],
+            "humidity": [0.2, 1.0],
+        }
+        assert body["has_visible"] is False
+        r = client.get(f"/api/v1/captures/{cid}/matrix", params={"distance_m": 100}, headers=operator)
+        assert r.status_code == 422  # inside the API's range, outside DJI's for this camera
+        assert "25" in r.json()["error"]["message"]
+        got = _matrix(client, operator, cid, emissivity=0.5)
+        with open_thermal(path) as tf:
+            lib = tf.first_frame().thermogram(emissivity=0.5)
+        expected = np.where(lib.valid, lib.celsius, np.nan)
+        np.testing.assert_array_equal(_celsius(got, expected.shape), expected)
+    finally:
+        use_tsdk_library(None)
