@@ -227,3 +227,58 @@ def test_every_page_renders_and_the_tree_works_from_the_keyboard(page: Page, liv
     # the one expected 404: the demo station has no layout image (the page draws a grid instead)
     w.console_errors = [e for e in w.console_errors if "/stations/S-DEMO/layout" not in e]
     w.assert_clean()
+
+
+def _site_plan(width: int, height: int) -> bytes:
+    """A stand-in station layout drawing (PNG): a fence, two bays and a road."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (width, height), (250, 250, 245))
+    d = ImageDraw.Draw(im)
+    d.rectangle((10, 10, width - 10, height - 10), outline=(90, 90, 90), width=4)
+    d.rectangle((60, 60, 360, 260), outline=(40, 90, 160), width=3, fill=(225, 235, 250))
+    d.rectangle((440, 60, 740, 260), outline=(40, 90, 160), width=3, fill=(225, 235, 250))
+    d.rectangle((10, 330, width - 10, 390), fill=(215, 215, 205))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_positions_on_an_uploaded_station_layout(page: Page, live_server: LiveServer) -> None:
+    """An admin uploads a layout with control points; the positions are drawn on it."""
+    from irpatrol.geo.local import local_en
+    from tests.browser.conftest import ORIGIN
+
+    expect = _expect()
+    admin = live_server.api("admin")
+    code = admin.get("/assets").json()[0]["code"]
+    # 40 px per metre, north up, the robot's origin at pixel (400, 300); the points inside the plan
+    ctrl = []
+    for dlat, dlon in ((0.0, 0.0), (0.00003, 0.0), (0.0, 0.00005)):
+        e, n = local_en(ORIGIN[0] + dlat, ORIGIN[1] + dlon, *ORIGIN)
+        ctrl.append({"lat": ORIGIN[0] + dlat, "lon": ORIGIN[1] + dlon, "x": 400 + 40 * e, "y": 300 - 40 * n})
+    r = admin.put(
+        f"/stations/{code}/layout",
+        files={"image": ("plan.png", _site_plan(800, 600), "image/png")},
+        data={"control_points": json.dumps(ctrl)},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["transform"]["rms_px"] < 0.5
+
+    w = watch(page)
+    login_via_api(page, live_server, "viewer")
+    open_page(page, live_server, f"positions?station={code}", "positions")
+    expect(page.locator("svg.map image")).to_have_count(1)
+    dots = page.locator("svg.map .pos")
+    expect(dots).to_have_count(len(live_server.captures))
+    # the first capture stands at the origin: pixel (400, 300) of the 800 × 600 plan
+    first = page.locator(f'svg.map a[href="#/captures/{live_server.captures[0]}"] .pos')
+    cx = float(first.get_attribute("cx") or first.get_attribute("x") or "nan")
+    cy = float(first.get_attribute("cy") or first.get_attribute("y") or "nan")
+    assert abs(cx - 400) < 8
+    assert abs(cy - 300) < 8
+    assert page.locator("details.admin-box").count() == 0  # the upload form is for admins
+    shot(page, "dashboard-18-positions-layout")
+    w.assert_clean()

@@ -40,6 +40,7 @@ const state = {
   me: null,
   generation: 0,
   flash: null, // message shown on the next login page
+  languageReady: Promise.resolve(),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -63,11 +64,11 @@ export function t(key, vars) {
   return text;
 }
 
+/** A static JSON file, or null when it is absent, unreadable or the network is down. */
 async function fetchJson(url) {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!r.ok) return null;
   try {
-    return await r.json();
+    const r = await fetch(url, { headers: { Accept: "application/json" } });
+    return r.ok ? await r.json() : null;
   } catch {
     return null;
   }
@@ -86,8 +87,7 @@ async function loadLanguage(lang) {
 async function loadPageDict(page) {
   const key = `${page}.${state.lang}`;
   if (!state.pageDicts.has(key)) {
-    let url = `/static/i18n/${key}.json`;
-    const dict = await fetchJson(url).catch(() => null);
+    const dict = await fetchJson(`/static/i18n/${key}.json`);
     state.pageDicts.set(key, { ...(dict || {}), __lang: state.lang });
   }
 }
@@ -333,12 +333,15 @@ async function route(options = {}) {
     return;
   }
   try {
-    if (token() && !state.me) await loadMe();
-    if (gen !== state.generation) return;
     const { route: r, params } = found;
     setNav(r.section);
-    await loadPageDict(r.page);
-    const mod = await pageModule(r.page);
+    // one round trip, not a waterfall: who am I, the dictionaries and the page's module at once
+    const [, , mod] = await Promise.all([
+      token() && !state.me ? loadMe() : null,
+      state.languageReady.then(() => loadPageDict(r.page)),
+      pageModule(r.page),
+    ]);
+    if (gen !== state.generation) return;
     const root = document.createElement("div");
     root.className = `page page-${r.page}`;
     if (r.page === "login") {
@@ -363,6 +366,7 @@ async function route(options = {}) {
       (h || m).focus({ preventScroll: false });
     }
   } catch (err) {
+    await state.languageReady;
     if (gen !== state.generation) return;
     m.removeAttribute("aria-busy");
     if (err && err.handled) return; // a 401: already on the way to the login page
@@ -383,11 +387,12 @@ async function route(options = {}) {
 // ---------------------------------------------------------------- start
 
 async function start() {
-  await loadLanguage(state.lang);
+  state.languageReady = loadLanguage(state.lang);
   $("lang-switch").addEventListener("click", async () => {
     const next = state.lang === "zh" ? "en" : "zh";
     localStorage.setItem(LANG_KEY, next);
-    await loadLanguage(next);
+    state.languageReady = loadLanguage(next);
+    await state.languageReady;
     await route({ keepFocus: true });
     $("lang-switch").focus();
   });

@@ -73,7 +73,7 @@ export async function render(root, params, ctx) {
   root.append(
     heading(t("execution.title", { id: ex.id }), ex.plan_name),
     h("div", { class: "toolbar" }, report, h("a", { class: "btn btn-plain", href: `#/captures?execution_id=${ex.id}` }, t("execution.all_captures"))),
-    summary, counts, points, missed, extra);
+    summary, counts, points, missed, extra || "");
 }
 
 /** The highest capture maximum among `caps`, °C (null when none is analysed). */

@@ -1,6 +1,6 @@
 // One inspection point: where it is, its latest grade, and its trend (max temperature, δ, ambient, load).
 import { timeChart } from "../chart.js";
-import { fmtNum, fmtTime, gradeBadge, h, hashWith, heading, statusBadge, table } from "../ui.js";
+import { fmtNum, fmtTime, gradeBadge, h, hashWith, heading, query, statusBadge, table } from "../ui.js";
 
 const RANGES = { "90d": 90, "1y": 365, all: null };
 
@@ -12,7 +12,7 @@ export async function render(root, params, ctx) {
   const since = days ? new Date(Date.now() - days * 86_400_000).toISOString() : null;
   const [p, trend] = await Promise.all([
     api(`/points/${id}`),
-    api(`/points/${id}/trend${since ? `?since=${encodeURIComponent(since)}` : ""}`),
+    api(`/points/${id}/trend${query({ since, lang })}`),
   ]);
   const items = trend.items;
   const latest = [...items].reverse().find((x) => x.grade);
@@ -52,6 +52,15 @@ export async function render(root, params, ctx) {
     ? timeChart({ series, axes: { left: t("point.axis_temp"), right: t("point.axis_pct") }, title: t("point.chart_title", { name: p.name }), lang })
     : h("p", { class: "empty" }, t("point.no_trend"));
 
+  // the server's trend analysis, where it gives one: early warnings and the comparison sentence
+  const warnings = (trend.analysis && trend.analysis.warnings) || [];
+  const analysis = warnings.length || trend.comparison_text
+    ? h("section", { class: "notice", "aria-labelledby": "analysis-title" },
+        h("h2", { id: "analysis-title" }, t("point.analysis")),
+        trend.comparison_text ? h("p", {}, trend.comparison_text) : null,
+        warnings.length ? h("ul", {}, warnings.map((w) => h("li", {}, w.text))) : null)
+    : "";
+
   const recent = items.slice(-20).reverse();
   const list = table(
     [
@@ -73,6 +82,7 @@ export async function render(root, params, ctx) {
   root.append(crumbs, heading(p.name, p.code), facts,
     h("section", { "aria-labelledby": "trend-title" },
       h("h2", { id: "trend-title" }, t("point.trend")), rangeNav, chart),
+    analysis,
     list,
     h("p", {}, h("a", { href: `#/captures?point_id=${p.id}` }, t("point.all_captures"))));
 }

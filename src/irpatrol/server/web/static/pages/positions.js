@@ -90,12 +90,12 @@ export async function render(root, params, ctx) {
     head,
     picker,
     h("p", { class: "muted" }, layout
-      ? t("positions.on_layout", { rms: fmtNum(layout.transform.rms_px, 1), mpp: fmtNum(layout.transform.m_per_px, 2), points: layout.control_points.length })
+      ? t("positions.on_layout", { rms: fmtNum(layout.transform.rms_px, 1), mpp: fmtNum(layout.transform.m_per_px, 3), points: layout.control_points.length })
       : t("positions.no_layout")),
     h("figure", { class: "map-figure" }, drawing, h("figcaption", {}, legend)),
     pager(page.total, LIMIT, offset, (o) => hashWith("#/positions", { station: station.code, offset: o }), t),
     list,
-    ctx.can("admin") ? uploadForm(station, ctx) : null,
+    ctx.can("admin") ? uploadForm(station, ctx) : "",
   );
 }
 
@@ -112,7 +112,7 @@ function dot(x, y, c, ctx, r) {
 
 function onLayout(layout, url, caps, ctx) {
   const { width, height, transform: tr } = layout;
-  const r = Math.max(4, Math.min(width, height) / 120);
+  const r = Math.max(4, Math.min(width, height) / 80);
   const g = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "map", role: "group", "aria-label": ctx.t("positions.map_layout") });
   g.append(svg("image", { href: url, x: 0, y: 0, width, height }));
   for (const c of caps) {
