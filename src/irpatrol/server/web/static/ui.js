@@ -16,7 +16,7 @@ export function h(tag, attrs, ...children) {
 }
 
 function append(el, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -32,19 +32,13 @@ export function svg(tag, attrs, ...children) {
   return el;
 }
 
-/** A time (ISO 8601 from the API) in the viewer's zone: 2026-12-03 13:05. */
+/** A time (ISO 8601 from the API) in the viewer's zone as YYYY-MM-DD HH:mm (both languages). */
 export function fmtTime(iso, lang) {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", {
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-  });
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** A number with `digits` decimals and a unit, or "—". */

@@ -72,7 +72,8 @@ export async function render(root, params, ctx) {
     }
     if (ctx.can("lifecycle") && f.defect_status) {
       for (const next of TRANSITIONS[f.defect_status] || []) {
-        out.push(b(`status-${next}`, t(`defects.to_${next}`), () => move(f, next), { class: "small secondary" }));
+        const label = next === "open" && f.defect_status === "in_repair" ? t("defects.back_to_open") : t(`defects.to_${next}`);
+        out.push(b(`status-${next}`, label, () => move(f, next), { class: "small secondary" }));
       }
     }
     const rep = b("report", t("defects.report"), () => report(f, rep), { class: "small btn-plain" });
