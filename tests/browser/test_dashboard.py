@@ -98,6 +98,7 @@ def test_operator_reviews_repairs_switches_language_and_logs_out(page: Page, liv
     expect(page.locator("main h1")).to_have_text("Log in")  # the language choice stays
     expect(page.locator("main .notice")).to_have_text("You have logged out.")
     expect(page.locator("#nav")).to_be_hidden()
+    expect(page.locator("#logout")).to_be_hidden()
     assert page.evaluate("sessionStorage.getItem('irpatrol.token')") is None
     shot(page, "dashboard-05-logged-out")
     w.assert_clean()
@@ -175,6 +176,8 @@ def test_a_revoked_session_sends_the_user_to_login(page: Page, live_server: Live
     assert page.evaluate("location.hash") == "#/login"
     expect(page.locator("main .notice")).to_have_text("会话已过期，请重新登录。")
     expect(page.locator("#banner")).to_be_hidden()
+    expect(page.locator("#logout")).to_be_hidden()
+    expect(page.locator("#nav")).to_be_hidden()
     shot(page, "dashboard-10-session-expired")
 
 
