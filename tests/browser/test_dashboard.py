@@ -285,3 +285,18 @@ def test_positions_on_an_uploaded_station_layout(page: Page, live_server: LiveSe
     assert page.locator("details.admin-box").count() == 0  # the upload form is for admins
     shot(page, "dashboard-18-positions-layout")
     w.assert_clean()
+
+
+def test_the_report_button_downloads_the_defect_report(page: Page, live_server: LiveServer) -> None:
+    """The report comes through the API client (bearer header), saved as a PDF file."""
+    fid = live_server.defects[0]
+    login_via_api(page, live_server, "viewer")
+    open_page(page, live_server, "defects?grade=any", "defects")
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(f'tr[data-finding-id="{fid}"] button[data-action="report"]').click()
+    download = info.value
+    assert download.suggested_filename == f"defect-{fid}-zh.pdf"
+    path = download.path()
+    assert path is not None
+    with open(path, "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
