@@ -25,8 +25,10 @@ import yaml
 from sqlalchemy import and_, or_, select, update
 
 from irpatrol.errors import failure_kind
+from irpatrol.server.trend import series_params
 from irpatrol.store.models import Capture, Finding, Point, utcnow
 from irpatrol.store.results import apply_inspection, finding_rows
+from irpatrol.store.series import record_series
 
 if TYPE_CHECKING:
     from irpatrol.diagnosis.points import InspectionPoint
@@ -169,6 +171,7 @@ def _store_result(rt: Runtime, capture_id: int, doc: dict[str, Any], pack: str) 
         s.flush()
         apply_inspection(cap, doc, rule_pack=pack)
         rows = finding_rows(cap, doc)
+        record_series(s, cap, rows, series_params(rt.settings))
         s.add_all(rows)
         s.flush()
         new_defects = [f for f in rows if f.grade_value >= SERIOUS]

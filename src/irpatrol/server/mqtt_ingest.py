@@ -48,6 +48,7 @@ from irpatrol.protocol import (
     subscriptions,
     topic_for,
 )
+from irpatrol.server.trend import series_params
 from irpatrol.store.edge import find_message, record_reject, store_envelope
 
 if TYPE_CHECKING:
@@ -343,7 +344,9 @@ class MqttIngest:
                             record_reject(s, **r)
                         statuses: list[AckStatus] = []
                         for env in envs:
-                            stored = store_envelope(s, env, blobs=self.rt.blobs)
+                            stored = store_envelope(
+                                s, env, blobs=self.rt.blobs, series=series_params(self.rt.settings)
+                            )
                             statuses.append(stored.status)
                             serious = [f for f in stored.new_findings if f.grade_value >= SERIOUS]
                             if serious:

@@ -46,7 +46,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from irpatrol.errors import DataFileError, IrpatrolError, PointsFileError
-from irpatrol.store.models import ASSET_KINDS, Asset, Capture, Finding, Point
+from irpatrol.store.models import ASSET_KINDS, Asset, Point
+from irpatrol.store.series import point_series
 
 if TYPE_CHECKING:
     from irpatrol.diagnosis.rulemodel import RulePack
@@ -876,43 +877,7 @@ def point_trend(
     The entry's numbers come from the finding of the configured point (its subject is the
     point's code); a capture analysed without regions contributes its worst finding.
     ``max_c`` is the capture's maximum (°C), else T1.  Temperatures °C, differences K,
-    δ in %, ``load_ratio`` = measured / rated current.
+    δ in %, ``load_ratio`` = measured / rated current; also the rated-load values
+    (:func:`irpatrol.store.series.point_series`).
     """
-    when = Capture.taken_at
-    q = select(Capture).where(Capture.point_id == point.id, Capture.status == "analyzed")
-    if since is not None:
-        q = q.where(or_(when >= since, (when.is_(None)) & (Capture.received_at >= since)))
-    if until is not None:
-        q = q.where(or_(when < until, (when.is_(None)) & (Capture.received_at < until)))
-    caps = list(session.scalars(q))
-    series = []
-    for cap in caps:
-        f = _point_finding(cap.findings, point.code)
-        t1 = f.t1_c if f else None
-        series.append(
-            {
-                "capture_id": cap.id,
-                "finding_id": f.id if f else None,
-                "taken_at": cap.taken_at or cap.received_at,
-                "max_c": cap.max_c if cap.max_c is not None else t1,
-                "t1_c": t1,
-                "t2_c": f.t2_c if f else None,
-                "t0_c": f.t0_c if f else None,
-                "delta_t_k": f.delta_t_k if f else None,
-                "delta_pct": f.delta_pct if f else None,
-                "grade": f.grade if f else None,
-                "grade_value": f.grade_value if f else None,
-                "review_status": f.review_status if f else None,
-                "ambient_c": cap.ambient_c if cap.ambient_c is not None else (f.t0_c if f else None),
-                "load_ratio": cap.load_ratio,
-            }
-        )
-    series.sort(key=lambda e: (e["taken_at"], e["capture_id"]))
-    return series
-
-
-def _point_finding(findings: list[Finding], code: str) -> Finding | None:
-    for f in findings:
-        if f.subject == code:
-            return f
-    return max(findings, key=lambda f: (f.grade_value, f.t1_c or -math.inf), default=None)
+    return point_series(session, point, since=since, until=until)

@@ -30,6 +30,7 @@ from irpatrol.store.blobs import BlobStore
 from irpatrol.store.captures import check_filename
 from irpatrol.store.models import FIX_QUALITIES, Capture, EdgeMessage, EdgeReject, Execution, Finding, Point
 from irpatrol.store.results import apply_inspection, finding_rows, finite, iso_time
+from irpatrol.store.series import SeriesParams, record_series
 
 _GGA_QUALITY = {0: "none", 1: "single", 2: "dgps", 3: "single", 4: "rtk_fixed", 5: "rtk_float"}
 _GGA_QUALITY |= {6: "estimated", 7: "manual"}
@@ -54,10 +55,13 @@ def find_message(session: Session, key: str) -> EdgeMessage | None:
     return session.scalar(select(EdgeMessage).where(EdgeMessage.key == key))
 
 
-def store_envelope(session: Session, env: Envelope, *, blobs: BlobStore | None = None) -> Stored:
+def store_envelope(
+    session: Session, env: Envelope, *, blobs: BlobStore | None = None, series: SeriesParams | None = None
+) -> Stored:
     """Insert ``env`` once (in the caller's transaction; flushed, not committed).
 
-    ``blobs`` is asked whether the image of a result is already stored (for its size).
+    ``blobs`` is asked whether the image of a result is already stored (for its size);
+    ``series`` says how findings are put on the rated-load basis (default n = 2, ≥ 30 % load).
     """
     existing = find_message(session, env.key)
     if existing is not None:
@@ -65,7 +69,7 @@ def store_envelope(session: Session, env: Envelope, *, blobs: BlobStore | None =
     capture: Capture | None = None
     new: list[Finding] = []
     if env.kind in ("result", "alarm"):
-        capture, new = _capture_of(session, env, blobs)
+        capture, new = _capture_of(session, env, blobs, series or SeriesParams())
     msg = EdgeMessage(
         key=env.key,
         robot=env.robot,
@@ -129,7 +133,9 @@ def record_reject(
     )
 
 
-def _capture_of(session: Session, env: Envelope, blobs: BlobStore | None) -> tuple[Capture, list[Finding]]:
+def _capture_of(
+    session: Session, env: Envelope, blobs: BlobStore | None, series: SeriesParams
+) -> tuple[Capture, list[Finding]]:
     """The capture of a result or alarm: found by robot and image hash, or made with its findings."""
     info: dict[str, Any] = env.body["capture"]
     doc: dict[str, Any] = env.body["inspection"]
@@ -171,6 +177,7 @@ def _capture_of(session: Session, env: Envelope, blobs: BlobStore | None) -> tup
     session.add(cap)
     session.flush()
     rows = finding_rows(cap, doc)
+    record_series(session, cap, rows, series)
     session.add_all(rows)
     session.flush()
     return cap, rows
