@@ -13,6 +13,7 @@ from irpatrol.cli import (  # noqa: F401  (register)
     read_cmds,
     report_cmd,
     server_cmds,
+    trend_cmd,
 )
 from irpatrol.cli.allocator import keep_freed_memory
 from irpatrol.cli.app import ExitStatus, cli
@@ -23,6 +24,7 @@ gnss_cmd.register(cli)
 grading_cmds.register(cli)
 server_cmds.register(cli)
 report_cmd.register(cli)
+trend_cmd.register(cli)
 
 
 def _dji_backend_from_environment() -> None:

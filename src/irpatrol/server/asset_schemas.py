@@ -107,15 +107,79 @@ class TrendEntry(BaseModel):
     review_status: str | None
     ambient_c: float | None
     load_ratio: float | None
+    rise_k: float | None = None
+    """T1 − T0 as measured, K."""
+    norm_rise_k: float | None = None
+    """Rise over ambient at rated load, K (the raw rise where ``normalised`` is false)."""
+    norm_delta_t_k: float | None = None
+    """ΔT at rated load, K (the raw ΔT where ``normalised`` is false)."""
+    normalised: bool | None = None
+    """Whether the load was known and the values were corrected to rated load."""
+
+
+class TrendFit(BaseModel):
+    """The Theil–Sen fit of one quantity over the window (unit per day / per patrol)."""
+
+    quantity: str
+    unit: str
+    n: int
+    slope_per_day: float | None
+    slope_per_patrol: float | None
+    ci_low_per_day: float | None
+    ci_high_per_day: float | None
+    fitted_last: float | None
+    sigma: float | None
+    change: float | None
+    interval_days: float | None
+    since: datetime
+    since_finding_id: int
+
+
+class TrendWarningOut(BaseModel):
+    """An early warning: by how much (``change``, in ``unit``), since when, the findings used, the numbers."""
+
+    code: Literal["rising-trend", "step-change", "projected-threshold"]
+    quantity: str
+    unit: str
+    change: float
+    since: datetime
+    since_finding_id: int
+    points: list[dict[str, Any]]
+    details: dict[str, Any]
+    text: str
+
+
+class TrendAnalysisOut(BaseModel):
+    """The trend analysis of a point's history (``docs/trend.md``)."""
+
+    status: Literal["ok", "insufficient-history"]
+    n: int
+    min_history: int
+    trends: dict[str, TrendFit]
+    warnings: list[TrendWarningOut]
 
 
 class PointTrend(BaseModel):
-    """A point's series over time, oldest first."""
+    """A point's series over time, oldest first, with its trend analysis and chart data.
+
+    ``basis`` says whether the analysis used rated-load values (``rated-load``) or, with no
+    load recorded, the raw ones (``raw``); ``excluded_finding_ids`` are findings left out
+    (not normalised while others are).  ``comparison`` is the latest finding's history facts
+    (against the last healthy reading, the reference frame) and ``comparison_text`` their
+    sentence in ``lang``.  ``chart``: ``x`` times, ``series`` per patrol, ``fit`` line ends,
+    ``thresholds`` of the next grade.
+    """
 
     point_id: int
     code: str
     name: str
     items: list[TrendEntry]
+    basis: Literal["rated-load", "raw"] = "raw"
+    excluded_finding_ids: list[int] = Field(default_factory=list)
+    analysis: TrendAnalysisOut | None = None
+    comparison: dict[str, Any] | None = None
+    comparison_text: str | None = None
+    chart: dict[str, Any] | None = None
 
 
 class PlanIn(BaseModel):

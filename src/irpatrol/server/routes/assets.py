@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +17,8 @@ from irpatrol.server.asset_schemas import AssetDetail, AssetNode, AssetRef, Impo
 from irpatrol.server.errors import ApiError, error_body, not_found
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, RT, AssetEditor, Reader, audit
-from irpatrol.store.assets import asset_path, asset_tree, detect_format, import_assets, point_trend
+from irpatrol.server.trend import trend_document
+from irpatrol.store.assets import asset_path, asset_tree, detect_format, import_assets
 from irpatrol.store.findings import count_rows
 from irpatrol.store.models import Asset, Point
 
@@ -180,15 +181,24 @@ def get_point(point_id: int, db: DB, who: Reader) -> PointOut:
 
 @router.get("/points/{point_id}/trend", response_model=PointTrend, summary="A point's temperatures over time")
 def get_point_trend(
-    point_id: int, db: DB, who: Reader, since: datetime | None = None, until: datetime | None = None
+    point_id: int,
+    db: DB,
+    rt: RT,
+    who: Reader,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    lang: Literal["zh", "en"] = "zh",
 ) -> PointTrend:
-    """One entry per analysed capture at the point, oldest first (time taken, else received).
+    """One entry per analysed capture at the point, oldest first (time taken, else received), and its trend.
 
-    ``max_c`` is the capture maximum (°C), T1/T2/T0 and ΔT/δ those of the point's finding.
-    ``since`` inclusive, ``until`` exclusive.
+    ``max_c`` is the capture maximum (°C), T1/T2/T0 and ΔT/δ those of the point's finding,
+    ``norm_rise_k``/``norm_delta_t_k`` on the rated-load basis (K).  ``analysis``: Theil–Sen
+    slope with Sen's CI and the warnings (``rising-trend``, ``step-change``,
+    ``projected-threshold``) with their evidence, texts in ``lang``; ``chart`` the data to
+    plot (docs/trend.md).  ``since`` inclusive, ``until`` exclusive.
     """
     p = db.get(Point, point_id)
     if p is None:
         raise not_found("point", point_id)
-    items = point_trend(db, p, since=since, until=until)
-    return PointTrend.model_validate({"point_id": p.id, "code": p.code, "name": p.name, "items": items})
+    doc = trend_document(db, p, rt.settings, since=since, until=until, lang=lang)
+    return PointTrend.model_validate(doc)
