@@ -101,7 +101,7 @@ function translateShell() {
   // the switch names the other language in that language
   sw.textContent = state.lang === "zh" ? "English" : "中文";
   sw.lang = state.lang === "zh" ? "en" : "zh-CN";
-  sw.setAttribute("aria-label", t("shell.switch_language"));
+  sw.title = t("shell.switch_language"); // the visible name stays the accessible name
   renderWho();
 }
 
