@@ -81,6 +81,9 @@ def test_capture_viewer(page: Page, live_server: LiveServer) -> None:
     page.get_by_test_id("visible-photo").wait_for()
     shot(page, "capture-viewer-1-open")
 
+    def matrix_requests() -> int:
+        return sum(1 for url in seen.requests if f"/api/v1/captures/{cid}/matrix" in url)
+
     # hover: the hottest pixel and an ordinary one (the pixel nearest the median)
     hy, hx = np.unravel_index(int(np.nanargmax(m)), m.shape)
     hot = _hover(page, m, int(hx), int(hy))
@@ -102,6 +105,7 @@ def test_capture_viewer(page: Page, live_server: LiveServer) -> None:
         arg=[int(hx), int(hy), palettes["rainbow"][-3:]],
     )
     shot(page, "capture-viewer-4-rainbow")
+    assert matrix_requests() == 1  # hovering and repainting fetch nothing
 
     # box measurement: its max (and where) equal the matrix over the same pixels
     box_tool = page.locator('button[data-tool="box"]')
@@ -157,6 +161,7 @@ def test_capture_viewer(page: Page, live_server: LiveServer) -> None:
     page.get_by_role("button", name="恢复文件参数").click()
     page.wait_for_selector('[data-testid="thermal-viewer"][data-state="ready"][data-params=""]')
     assert _hover(page, m, int(hx), int(hy)) == pytest.approx(hot, abs=1e-9)
+    assert matrix_requests() == 2  # the file's matrix and the recomputed one
     seen.assert_clean()
 
 
