@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from irpatrol.formats.base import ThermalFrame
+from irpatrol.formats.dji import DjiFrame
 from irpatrol.server.errors import ApiError, not_found
 from irpatrol.server.security import DB, RT, Reader
 from irpatrol.store.models import Capture
@@ -86,7 +87,7 @@ def file_parameters(frame: ThermalFrame) -> dict[str, float | None]:
     """
     out: dict[str, float | None] = dict.fromkeys(RANGES)
     cal = frame.calibration
-    dji = getattr(frame, "params", None)  # DjiFrame: DJI's own parameters (DjiParams) or None
+    dji = frame.params if isinstance(frame, DjiFrame) else None  # DJI's own units, or None
     if frame.has_raw and cal is not None:
         p = cal.params
         out.update(
@@ -112,7 +113,7 @@ def camera_ranges(frame: ThermalFrame) -> dict[str, tuple[float, float]]:
 
     A DJI camera's SDK plugin that does not take a parameter leaves it out.
     """
-    dji_ranges = getattr(frame, "allowed_ranges", None)
+    dji_ranges = frame.allowed_ranges if isinstance(frame, DjiFrame) else None
     if not dji_ranges:
         return dict(RANGES)
     names = {"emissivity": "emissivity", "distance_m": "distance_m", "reflected_c": "reflected_c"}
@@ -195,7 +196,7 @@ def capture_radiometry(capture_id: int, db: DB, rt: RT, who: Reader) -> Radiomet
     cap = _capture(db, capture_id)
     with open_thermal(rt.blobs.get(cap.sha256), name=cap.filename) as tf:
         frame = tf.first_frame()
-        dji = hasattr(frame, "allowed_ranges")
+        dji = isinstance(frame, DjiFrame)
         return Radiometry(
             capture_id=cap.id,
             format=tf.format_name,

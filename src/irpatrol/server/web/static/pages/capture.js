@@ -626,6 +626,7 @@ export async function render(root, params, ctx) {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       msg.hidden = true;
+      for (const { input } of Object.values(inputs)) input.removeAttribute("aria-invalid");
       const chosen = {};
       let same = true;
       for (const [name, { input, factor, original }] of Object.entries(inputs)) {
@@ -639,6 +640,7 @@ export async function render(root, params, ctx) {
             max: r ? r[1] * factor : "?",
           });
           msg.hidden = false;
+          input.setAttribute("aria-invalid", "true");
           input.focus();
           return;
         }
