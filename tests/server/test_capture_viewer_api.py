@@ -198,3 +198,35 @@ def test_dji_parameters_and_ranges_are_djis(
         np.testing.assert_array_equal(_celsius(got, expected.shape), expected)
     finally:
         use_tsdk_library(None)
+
+
+def test_every_viewer_label_is_in_both_dictionaries() -> None:
+    """Each ``t("capture.…")`` key of the viewer's scripts has a Chinese and an English text."""
+    import json
+    import re
+
+    from irpatrol.thermal.palettes import PALETTES
+    from tests.conftest import REPO
+
+    static = REPO / "src/irpatrol/server/web/static"
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in [static / "pages/capture.js", *static.glob("viewer/*.js")]
+    )
+    keys = set(re.findall(r'\bt\(\s*"(capture\.[a-z0-9_.]+)"', code))
+    templated = {  # keys built as t(`capture.x_${…}`)
+        "col": ["name", "where", "max", "min", "mean", "max_at"],
+        "kind": ["spot", "box", "line"],
+        "layer": ["hotspots", "regions", "reference", "measurements"],
+        "palette": list(PALETTES),
+        "param": ["emissivity", "distance_m", "reflected_c", "atmospheric_c", "humidity"],
+        "status": ["pending", "analyzed", "failed"],
+        "tool": ["read", "spot", "box", "line"],
+    }
+    for prefix, names in templated.items():
+        keys |= {f"capture.{prefix}_{n}" for n in names}
+    keys |= {f"capture.tool_{n}_help" for n in templated["tool"]}
+    assert len(keys) > 80
+    for lang in ("zh", "en"):
+        texts = json.loads((static / f"i18n/capture.{lang}.json").read_text(encoding="utf-8"))
+        assert not keys - set(texts), f"missing in capture.{lang}.json"
+        assert all(isinstance(v, str) and v for v in texts.values())
