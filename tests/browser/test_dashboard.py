@@ -91,6 +91,10 @@ def test_operator_reviews_repairs_switches_language_and_logs_out(page: Page, liv
     expect(page.locator("main thead th").nth(7)).to_have_text("Grade")
     expect(page.locator("#logout")).to_have_text("Log out")
     shot(page, "dashboard-04-english")
+    page.locator('#nav a[data-section="overview"]').click()
+    page.wait_for_selector(ready_selector("overview"))
+    expect(page.locator("main h1")).to_have_text("Overview")
+    shot(page, "dashboard-04b-english-overview")
 
     page.locator("#logout").click()
     page.wait_for_selector(ready_selector("login"))
