@@ -304,3 +304,60 @@ def test_the_report_button_downloads_the_defect_report(page: Page, live_server: 
     assert path is not None
     with open(path, "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+
+def test_a_correction_through_the_dialog(page: Page, live_server: LiveServer) -> None:
+    """Correct: a modal form with a labelled value (°C) and grade; the API keeps both."""
+    expect = _expect()
+    api = live_server.api("operator")
+    items = api.get("/findings", params={"review_status": "unreviewed", "limit": 50}).json()["items"]
+    if not items:
+        pytest.skip("no unreviewed finding left in the demo data")
+    fid = int(items[0]["id"])
+    w = watch(page)
+    login_via_api(page, live_server, "operator")
+    open_page(page, live_server, "defects?grade=any", "defects")
+    row = page.locator(f'tr[data-finding-id="{fid}"]')
+    row.locator('button[data-action="correct"]').click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text(f"修正缺陷 #{fid}")
+    dialog.get_by_label("修正温度 (°C)").fill("61.5")
+    dialog.get_by_label("修正等级").select_option("general")
+    dialog.get_by_label("备注").fill("复测")
+    shot(page, "dashboard-19-correction-dialog")
+    dialog.get_by_role("button", name="保存").click()
+    expect(row.locator(".badge.review-corrected")).to_have_text("已修正")
+    got = api.get(f"/findings/{fid}").json()
+    assert got["review_status"] == "corrected"
+    assert got["corrected_value_c"] == 61.5
+    assert got["corrected_grade"] == "general"
+    assert got["review_note"] == "复测"
+    w.assert_clean()
+
+
+def test_an_admin_uploads_a_layout_in_the_page(page: Page, live_server: LiveServer) -> None:
+    """The positions page's upload form (admins only) sends the image and control points."""
+    expect = _expect()
+    from tests.browser.conftest import ORIGIN
+
+    login_via_api(page, live_server, "admin")
+    code = live_server.api("admin").get("/assets").json()[0]["code"]
+    open_page(page, live_server, f"positions?station={code}", "positions")
+    box = page.locator("details.admin-box")
+    box.locator("summary").click()
+    box.get_by_label("布置图图片").set_input_files(
+        files=[{"name": "plan.png", "mimeType": "image/png", "buffer": _site_plan(640, 480)}]
+    )
+    ctrl = [
+        {"lat": ORIGIN[0], "lon": ORIGIN[1], "x": 320, "y": 240},
+        {"lat": ORIGIN[0] + 0.00002, "lon": ORIGIN[1] + 0.00002, "x": 400, "y": 150},
+    ]
+    box.get_by_label("控制点 (JSON)").fill(json.dumps(ctrl))
+    box.get_by_role("button", name="上传").click()
+    expect(page.locator("svg.map image")).to_have_count(1)
+    page.wait_for_selector(ready_selector("positions"))
+    layout = live_server.api("viewer").get(f"/stations/{code}/layout").json()
+    assert (layout["width"], layout["height"]) == (640, 480)
+    assert layout["transform"]["kind"] == "similarity"
+    shot(page, "dashboard-20-layout-uploaded")
