@@ -151,3 +151,33 @@ def test_two_hot_spots_on_one_conductor_are_two_spots() -> None:
     assert peaks[1] == pytest.approx((160, 200), abs=2)
     # each spot is its heated part, not the whole conductor
     assert all(s.area_px < 200 for s in r.spots[:2])
+
+
+@pytest.mark.parametrize("shape", [(240, 320), (60, 80)])
+def test_a_thin_glint_ranks_below_a_heated_part_but_keeps_its_peak(shape: tuple[int, int]) -> None:
+    # ranking by the 3x3 px core: a one-pixel-wide glint +16 K (a sunlit blade of grass,
+    # an edge) is hotter at its peak than a heated part +12 K (sigma 3 px), but only the
+    # part covers a measurable 3x3 px target
+    rows, cols = shape
+    t = _noisy(shape, seed=7)
+    t[rows // 2 - 3 : rows // 2 + 3, cols // 4] += 16.0
+    t += _gauss(shape, rows / 2, 3 * cols / 4, 12.0, 3.0)
+    r = find_hotspots(t)
+    top = r.spots[0]
+    assert top.peak_xy == pytest.approx((3 * cols // 4, rows // 2), abs=1)
+    assert top.local_excess_k == pytest.approx(12.0 * 0.9, abs=1.0)
+    glints = [s for s in r.spots if s.peak_xy[0] == cols // 4]
+    assert all(s.local_excess_k < top.local_excess_k for s in glints)
+    assert all(s.peak_c == pytest.approx(36.0, abs=0.5) for s in glints)  # the absolute peak is kept
+
+
+@pytest.mark.parametrize("n", [3, 4, 17, 33])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_line_extremes_equal_scipy_filters(n: int, axis: int) -> None:
+    from scipy import ndimage
+
+    from irpatrol.diagnosis.hotspots import _line_extreme
+
+    a = np.random.RandomState(n).rand(37, 53).astype(np.float32)
+    assert np.array_equal(_line_extreme(a, n, axis, np.minimum), ndimage.minimum_filter1d(a, n, axis=axis))
+    assert np.array_equal(_line_extreme(a, n, axis, np.maximum), ndimage.maximum_filter1d(a, n, axis=axis))
