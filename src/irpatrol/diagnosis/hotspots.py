@@ -16,8 +16,11 @@ walls.  Both are handled by judging every part against *its own structure*:
   whole structure;
 * spots are ranked by local excess (``ranked_by = "local_excess_k"``): a joint 8 K
   above its conductor comes before a sun-warmed crossarm that is hotter in absolute
-  terms but only as warm as the rest of its structure; the absolute peak ``peak_c`` is
-  kept in every record, with ``excess_k`` over the ring of structure pixels around it.
+  terms but only as warm as the rest of its structure.  The local excess is that of the
+  spot's 3x3 px *core* (mean around the peak), the smallest target measured reliably,
+  so a one-pixel glint (a sunlit blade of grass, an edge) does not outrank a heated part
+  a few pixels wide; the absolute peak ``peak_c`` is kept in every record, with
+  ``excess_k`` over the ring of structure pixels around it.
 
 NaN and invalid pixels never take part, and their number is reported.
 
@@ -55,8 +58,10 @@ class HotSpot:
     ``peak_xy`` and ``centroid_xy`` are ``(x, y)`` px; ``bbox`` is ``(left, top,
     right, bottom)`` px, right/bottom exclusive.  ``excess_k`` is peak minus the
     local background ``background_c`` (median of the ring of structure pixels around
-    the spot, °C).  ``local_excess_k`` (K) is the spot's largest excess over the
-    structure background at the scale of a few component widths: the ranking key.
+    the spot, °C).  ``local_excess_k`` (K) is the excess of the spot's 3x3 px core
+    (mean of the pixels around the peak) over the structure background at the scale of
+    a few component widths (for a whole warm component: over the structure's median):
+    the ranking key.
     """
 
     rank: int
@@ -393,8 +398,10 @@ def find_hotspots(
        the connected set around a residual maximum that is at least half that
        maximum, so a joint and a warmer clamp on one conductor are two spots, and a
        spot is the heated part, not the whole structure.
-    4. Spots are ranked by ``local_excess_k`` (the largest residual in the part),
-       then by ``peak_c`` (the absolute peak, kept in every record);
+    4. Spots are ranked by ``local_excess_k`` (the mean of the 3x3 px core around the
+       part's peak minus the background under it: a thin glint keeps little of its
+       peak there, a heated part most of it), then by ``peak_c`` (the absolute peak,
+       kept in every record);
        ``excess_k = peak_c - background_c``, with ``background_c`` the median of a
        ``ring_px`` ring of structure pixels around the part that are not candidates.
     """
