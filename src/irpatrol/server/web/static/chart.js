@@ -114,8 +114,9 @@ export function timeChart({ series, axes, title, lang, width = 760, height = 320
     }
   }
 
+  const shown = series.filter((s) => s.points.some((p) => p.v !== null && p.v !== undefined));
   const legend = h("ul", { class: "legend" },
-    series.map((s) => h("li", {},
+    shown.map((s) => h("li", {},
       h("span", { class: "swatch", style: `background:${s.color}`, "aria-hidden": "true" }),
       `${s.label} (${s.unit})`)));
   return h("figure", { class: "chart-figure" }, g, h("figcaption", {}, legend));

@@ -60,12 +60,12 @@ export function statusBadge(kind, value, t) {
 
 /**
  * A table with a caption and column headers.
- * columns: [{label, cell: (row) => node|string, num?: bool}]
+ * columns: [{label, cell: (row) => node|string, num?: bool, nowrap?: bool}]
  */
 export function table(columns, rows, { caption, empty } = {}) {
   const thead = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : null }, c.label))));
   const body = rows.length
-    ? rows.map((r) => h("tr", {}, columns.map((c) => h("td", { class: c.num ? "num" : null }, c.cell(r)))))
+    ? rows.map((r) => h("tr", {}, columns.map((c) => h("td", { class: [c.num ? "num" : "", c.nowrap ? "nowrap" : ""].join(" ").trim() || null }, c.cell(r)))))
     : [h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, empty || "—"))];
   return h(
     "div",

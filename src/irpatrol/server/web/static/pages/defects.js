@@ -88,7 +88,7 @@ export async function render(root, params, ctx) {
   const tbl = table(
     [
       { label: t("field.id"), cell: (f) => h("a", { href: `#/captures/${f.capture_id}`, title: t("defects.open_capture") }, `#${f.id}`) },
-      { label: t("field.taken_at"), cell: (f) => fmtTime(f.taken_at || f.created_at, lang) },
+      { label: t("field.taken_at"), cell: (f) => fmtTime(f.taken_at || f.created_at, lang), nowrap: true },
       { label: t("field.station"), cell: (f) => stationName(sts, f.station_id) },
       { label: t("field.device"), cell: (f) => h("span", {}, f.device || f.subject, h("br"), h("span", { class: "muted small" }, f.part)) },
       { label: t("field.t1"), cell: (f) => f.corrected_value_c != null ? h("span", {}, h("s", {}, fmtNum(f.t1_c, 1)), " ", fmtNum(f.corrected_value_c, 1, "°C")) : fmtNum(f.t1_c, 1, "°C"), num: true },

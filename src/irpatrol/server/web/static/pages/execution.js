@@ -65,7 +65,7 @@ export async function render(root, params, ctx) {
         table([
           { label: t("field.capture"), cell: (x) => h("a", { href: `#/captures/${x.id}` }, `#${x.id}`) },
           { label: t("field.status"), cell: (x) => statusBadge("capture", x.status, t) },
-          { label: t("field.taken_at"), cell: (x) => fmtTime(x.taken_at || x.received_at, lang) },
+          { label: t("field.taken_at"), cell: (x) => fmtTime(x.taken_at || x.received_at, lang), nowrap: true },
           { label: t("field.grade"), cell: (x) => gradeBadge(x.worst_grade, t) },
         ], ex.extra))
     : null;

@@ -57,7 +57,7 @@ export async function render(root, params, ctx) {
         { label: t("field.plan"), cell: (e) => e.plan_name },
         { label: t("field.station"), cell: (e) => stationName(sts, e.station_id) },
         { label: t("field.status"), cell: (e) => statusBadge("execution", e.status, t) },
-        { label: t("field.started_at"), cell: (e) => fmtTime(e.started_at, lang) },
+        { label: t("field.started_at"), cell: (e) => fmtTime(e.started_at, lang), nowrap: true },
       ],
       execs.items,
       { empty: t("overview.no_executions") },
@@ -72,7 +72,7 @@ export async function render(root, params, ctx) {
     table(
       [
         { label: t("field.id"), cell: (f) => h("a", { href: `#/captures/${f.capture_id}` }, `#${f.id}`) },
-        { label: t("field.taken_at"), cell: (f) => fmtTime(f.taken_at || f.created_at, lang) },
+        { label: t("field.taken_at"), cell: (f) => fmtTime(f.taken_at || f.created_at, lang), nowrap: true },
         { label: t("field.station"), cell: (f) => stationName(sts, f.station_id) },
         { label: t("field.device"), cell: (f) => f.device || f.subject },
         { label: t("field.t1"), cell: (f) => fmtNum(f.t1_c, 1, "°C"), num: true },

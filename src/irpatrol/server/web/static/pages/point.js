@@ -64,7 +64,7 @@ export async function render(root, params, ctx) {
   const recent = items.slice(-20).reverse();
   const list = table(
     [
-      { label: t("field.taken_at"), cell: (x) => fmtTime(x.taken_at, lang) },
+      { label: t("field.taken_at"), cell: (x) => fmtTime(x.taken_at, lang), nowrap: true },
       { label: t("field.capture"), cell: (x) => h("a", { href: `#/captures/${x.capture_id}` }, `#${x.capture_id}`) },
       { label: t("field.max"), cell: (x) => fmtNum(x.max_c, 1, "°C"), num: true },
       { label: t("field.t1"), cell: (x) => fmtNum(x.t1_c, 1, "°C"), num: true },

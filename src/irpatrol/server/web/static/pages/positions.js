@@ -76,7 +76,7 @@ export async function render(root, params, ctx) {
   const list = table(
     [
       { label: t("field.capture"), cell: (c) => h("a", { href: `#/captures/${c.id}` }, `#${c.id}`) },
-      { label: t("field.taken_at"), cell: (c) => fmtTime(c.taken_at || c.received_at, lang) },
+      { label: t("field.taken_at"), cell: (c) => fmtTime(c.taken_at || c.received_at, lang), nowrap: true },
       { label: t("field.lat"), cell: (c) => fmtNum(c.lat, 7), num: true },
       { label: t("field.lon"), cell: (c) => fmtNum(c.lon, 7), num: true },
       { label: t("field.fix"), cell: (c) => h("span", {}, h("span", { class: "swatch round", style: `background:${COLOR[c.fix_quality || "none"]}`, "aria-hidden": "true" }), t(`fix.${c.fix_quality || "none"}`)) },
