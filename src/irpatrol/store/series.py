@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from irpatrol.diagnosis.rulepack import RulePack
@@ -35,7 +35,7 @@ from irpatrol.diagnosis.trend import (
     normalise_to_rated_load,
 )
 from irpatrol.errors import IrpatrolError
-from irpatrol.store.models import Capture, Finding, Point
+from irpatrol.store.models import Capture, Finding, Point, UTCDateTime
 
 __all__ = [
     "SeriesParams",
@@ -199,6 +199,13 @@ class _Row:
     normalised: bool | None = None
 
 
+_CAPTURE_COLS = (
+    Capture.id,
+    func.coalesce(Capture.taken_at, Capture.received_at, type_=UTCDateTime),
+    Capture.max_c,
+    Capture.ambient_c,
+    Capture.load_ratio,
+)
 _FINDING_COLS = (
     Finding.id,
     Finding.subject,
@@ -225,20 +232,17 @@ def _series_rows(
     until: datetime | None = None,
     exclude: int | None = None,
 ) -> list[_Row]:
-    """One row per analysed capture at ``point`` with its series finding, oldest first (columns only)."""
+    """One row per analysed capture at ``point`` with its series finding, oldest first (columns only).
+
+    The point's own finding (subject = its code) is joined in SQL; only captures without one
+    (analysed without regions) are asked for all their findings, and give their worst
+    (grade, then T1).
+    """
     when = Capture.taken_at
     q = (
-        select(
-            Capture.id,
-            Capture.taken_at,
-            Capture.received_at,
-            Capture.max_c,
-            Capture.ambient_c,
-            Capture.load_ratio,
-            *_FINDING_COLS,
-        )
+        select(*_CAPTURE_COLS, *_FINDING_COLS)
         .select_from(Capture)
-        .outerjoin(Finding, Finding.capture_id == Capture.id)
+        .outerjoin(Finding, and_(Finding.capture_id == Capture.id, Finding.subject == point.code))
         .where(Capture.point_id == point.id, Capture.status == "analyzed")
         .order_by(Capture.id, Finding.seq)
     )
@@ -249,29 +253,36 @@ def _series_rows(
     if exclude is not None:
         q = q.where(Capture.id != exclude)
     by_capture: dict[int, _Row] = {}
-    best: dict[int, tuple[bool, int, float]] = {}
-    for r in session.execute(q):
+    conn = session.connection()  # Core rows: no ORM loading for a thousand of them
+    for r in conn.execute(q).all():
         cid = r[0]
-        row = by_capture.get(cid)
-        if row is None:
-            row = by_capture[cid] = _Row(cid, _utc(r[1] or r[2]), r[3], r[4], r[5])
-        if r[6] is None:
+        if cid in by_capture:  # two findings with the point's code: the first (by seq) stands
             continue
-        # the point's own finding (subject = code) wins, else the worst (grade, then T1)
-        key = (
-            r[7] == point.code,
-            r[9] if r[9] is not None else -1,
-            r[10] if r[10] is not None else -math.inf,
-        )
-        if cid in best and (best[cid][0] or key <= best[cid]):
-            continue
-        best[cid] = key
-        (row.finding_id, row.subject, row.grade, row.grade_value, row.t1_c, row.t2_c, row.t0_c, row.delta_t_k,
-         row.rise_k, row.delta_pct, row.review_status, row.norm_rise_k, row.norm_delta_t_k,
-         row.normalised) = r[6:]  # fmt: skip
+        row = by_capture[cid] = _Row(cid, _utc(r[1]), r[2], r[3], r[4])
+        if r[5] is not None:
+            _fill(row, r[5:])
+    lacking = [cid for cid, row in by_capture.items() if row.finding_id is None]
+    for k in range(0, len(lacking), 500):
+        chunk = lacking[k : k + 500]
+        fq = select(Finding.capture_id, *_FINDING_COLS).where(Finding.capture_id.in_(chunk))
+        best: dict[int, tuple[int, float]] = {}
+        for f in conn.execute(fq.order_by(Finding.capture_id, Finding.seq)).all():
+            key = (f[4] if f[4] is not None else -1, f[5] if f[5] is not None else -math.inf)
+            if f[0] in best and key <= best[f[0]]:
+                continue
+            best[f[0]] = key
+            _fill(by_capture[f[0]], f[1:])
     rows = list(by_capture.values())
     rows.sort(key=lambda e: (e.taken_at, e.capture_id))
     return rows
+
+
+def _fill(row: _Row, values: Sequence[Any]) -> None:
+    (row.finding_id, row.subject, row.grade, row.grade_value, row.t1_c, row.t2_c, row.t0_c, row.delta_t_k,
+     row.rise_k, row.delta_pct, row.review_status, row.norm_rise_k, row.norm_delta_t_k,
+     row.normalised) = values  # fmt: skip
+    if row.normalised is not None:
+        row.normalised = bool(row.normalised)
 
 
 def point_series(
@@ -357,7 +368,8 @@ def point_trend_analysis(
     normalised = [e for e in graded if e["normalised"]]
     basis = "rated-load" if normalised else "raw"
     used = normalised if normalised else graded
-    excluded = [e["finding_id"] for e in graded if e not in used]
+    kept = {e["finding_id"] for e in used}
+    excluded = [e["finding_id"] for e in graded if e["finding_id"] not in kept]
 
     def pts(key: str) -> list[SeriesPoint]:
         return [
