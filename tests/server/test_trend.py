@@ -30,7 +30,13 @@ HEALTHY_RISE_K = 5.0
 PACK = load_rule_pack("dlt664-2016")
 
 
-def seed_history(rt: Runtime, pid: int, delta_t_rated: np.ndarray, load: np.ndarray) -> list[int]:
+def seed_history(
+    rt: Runtime,
+    pid: int,
+    delta_t_rated: np.ndarray,
+    load: np.ndarray,
+    alignments: list[dict[str, Any]] | None = None,
+) -> list[int]:
     """Store one analysed capture per patrol (daily) with the point's finding, as the worker does.
 
     ``delta_t_rated`` is the ΔT at rated load (K) over a healthy phase rising 5 K at rated load
@@ -64,6 +70,8 @@ def seed_history(rt: Runtime, pid: int, delta_t_rated: np.ndarray, load: np.ndar
             graded = grade(Reading(part="fuse", t1_c=t1, t2_c=t2, t0_c=t0, load_ratio=float(x)), pack=PACK)
             finding = {"subject": CODE, "device": "fuses", "part": "fuse", "heating_type": "current",
                        "comparison": comparison, "finding": graded.to_dict()}  # fmt: skip
+            if alignments is not None:
+                finding["alignment"] = alignments[i]
             doc = {"findings": [{**finding, "flags": []}]}
             rows = finding_rows(cap, doc)
             record_series(s, cap, rows, series_params(rt.settings))
@@ -181,3 +189,31 @@ def test_cli_trend_by_id_and_code_same_json_as_the_api(
     missing = runner.invoke(cli, ["trend", "--point", "NO-SUCH-POINT"])
     assert missing.exit_code != 0
     assert "point NO-SUCH-POINT does not exist" in missing.output
+
+
+def test_history_notes_the_reference_frame_registration(
+    client: TestClient, rt: Runtime, operator: dict[str, str]
+) -> None:
+    import_demo(client, operator)
+    pid = point_id(client, operator, CODE)
+    with rt.sessions() as s, s.begin():
+        point = s.get(Point, pid)
+        assert point is not None
+        point.spec = {**(point.spec or {}), "reference_image": "capture:1"}
+    frames = [
+        {"dx": 1.0, "dy": 2.0, "rotation_deg": 0.0, "scale": 1.0, "ncc": 0.9, "overlap": 0.98, "ok": True,
+         "reason": ""},
+        {"dx": 4.0, "dy": -2.0, "rotation_deg": 0.5, "scale": 1.0, "ncc": 0.8, "overlap": 0.95, "ok": True,
+         "reason": ""},
+    ]  # fmt: skip
+    ids = seed_history(rt, pid, np.array([3.0, 3.5]), np.array([0.8, 0.6]), alignments=frames)
+    history = client.get(f"{API}/findings/{ids[1]}", headers=operator).json()["facts"]["history"]
+    frame = history["frame"]
+    assert frame["reference_image"] == "capture:1"
+    assert (frame["dx"], frame["dy"], frame["ncc"]) == (4.0, -2.0, 0.8)
+    assert frame["shift_vs_healthy_px"] == pytest.approx(5.0)  # (3, -4) px since the healthy patrol
+    assert history["delta_vs_healthy"]["delta_t_k"] == pytest.approx(0.5, abs=0.01)
+    doc = client.get(f"{API}/points/{pid}/trend", params={"lang": "en"}, headers=operator).json()
+    assert "Against the last healthy reading" in doc["comparison_text"]
+    assert "offset (+4.0, -2.0) px" in doc["comparison_text"]
+    assert "NCC 0.80" in doc["comparison_text"]
