@@ -7,9 +7,11 @@ DJI Zenmuse XT R which is a FLIR core, and every frame of the SC660 SEQ), a synt
 heating defect is added to the °C matrix: a Gaussian of amplitude ``A`` K (uniform in
 5..25 K) and standard deviation ``σ`` px (uniform in 2..5 px) centred on a *structure*
 pixel.  One defect per trial, on a fresh copy of the frame; the RNG is seeded, so the
-figures are reproducible.  DJI R-JPEGs (APP3/APP4) are not readable by irpatrol yet and are
-skipped, with a note; ``--dji-refs`` adds their °C matrices from the shared reference
-folder (converted by dji-thermal-cli, not by irpatrol) as a separate, labelled set.
+figures are reproducible.  DJI R-JPEGs (APP3/APP4) need the optional ``dji`` back-end
+(Python 3.12, ``scripts/test-dji.sh``), which matches the reference matrices to 0.0000 °C
+(BENCHMARKS.md, issue 10); they are skipped here, with a note, and ``--dji-refs`` adds their
+°C matrices from the shared reference folder (dji-thermal-cli) as a separate, labelled set.
+Report the figures of two seeds (``--seed``): one the detector was studied on, one held out.
 
 Structure pixels (where a defect may be injected) are chosen by the benchmark itself, not
 by the code under test: valid pixels at least ``3σ`` from the border that are not in the
@@ -98,7 +100,7 @@ def load_frames(*, dji_refs: bool) -> tuple[list[Frame], list[str]]:
             t = np.load(ref).astype(np.float32)
             frames.append(Frame(f"{name} (ref °C)", t, np.isfinite(t), _SKY_ROWS.get(name, 0)))
         else:
-            notes.append(f"{name}: DJI R-JPEG, not readable by irpatrol yet; skipped")
+            notes.append(f"{name}: DJI R-JPEG, read by the optional dji back-end only; skipped")
     return frames, notes
 
 
