@@ -181,3 +181,13 @@ def test_line_extremes_equal_scipy_filters(n: int, axis: int) -> None:
     a = np.random.RandomState(n).rand(37, 53).astype(np.float32)
     assert np.array_equal(_line_extreme(a, n, axis, np.minimum), ndimage.minimum_filter1d(a, n, axis=axis))
     assert np.array_equal(_line_extreme(a, n, axis, np.maximum), ndimage.maximum_filter1d(a, n, axis=axis))
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_small_grid_median_equals_scipy(size: int) -> None:
+    from scipy import ndimage
+
+    from irpatrol.diagnosis.hotspots import _median_nearest
+
+    a = np.random.RandomState(size).rand(13, 17).astype(np.float32)
+    assert np.array_equal(_median_nearest(a, size), ndimage.median_filter(a, size=size, mode="nearest"))
