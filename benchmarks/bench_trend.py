@@ -121,10 +121,11 @@ def server_path(url: str, reset_pg: bool) -> tuple[float, float]:
             s.add(cap)
             s.flush()
             comparison = {"t1_c": t1, "t2_c": t2, "t0_c": 25.0, "delta_t_k": t1 - t2, "rise_k": t1 - 25.0}
-            finding = {"subject": "P", "part": "connector", "heating_type": "current",  # noqa: E501
-                       "comparison": comparison, "finding": {"grade": "normal", "grade_value": 0}}  # fmt: skip
+            graded = {"grade": "normal", "grade_value": 0}
+            finding = {"subject": "P", "part": "connector", "heating_type": "current",
+                       "comparison": comparison, "finding": graded}  # fmt: skip
             spots = [{"subject": f"hotspot-{k}", "part": "connector", "heating_type": "current",
-                      "comparison": comparison, "finding": {"grade": "normal", "grade_value": 0}}
+                      "comparison": comparison, "finding": graded}
                      for k in range(2)]  # fmt: skip
             rows = finding_rows(cap, {"findings": [finding, *spots]})
             record_series(s, cap, rows, SeriesParams())
