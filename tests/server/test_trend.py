@@ -217,3 +217,24 @@ def test_history_notes_the_reference_frame_registration(
     assert "Against the last healthy reading" in doc["comparison_text"]
     assert "offset (+4.0, -2.0) px" in doc["comparison_text"]
     assert "NCC 0.80" in doc["comparison_text"]
+
+
+def test_findings_from_before_the_migration_are_analysed_raw(
+    client: TestClient, rt: Runtime, operator: dict[str, str]
+) -> None:
+    from sqlalchemy import update
+
+    from irpatrol.store.models import Finding
+
+    import_demo(client, operator)
+    pid = point_id(client, operator, CODE)
+    dt, _ = drift_series()
+    seed_history(rt, pid, dt, np.ones(dt.size))
+    with rt.sessions() as s, s.begin():  # as migration 0003 leaves older rows
+        s.execute(update(Finding).values(norm_rise_k=None, norm_delta_t_k=None, normalised=False))
+    doc = client.get(f"{API}/points/{pid}/trend", headers=operator).json()
+    assert doc["basis"] == "raw"
+    assert all(e["norm_rise_k"] is None for e in doc["items"])
+    assert doc["analysis"]["status"] == "ok"
+    assert doc["analysis"]["trends"]["rise_k"]["ci_low_per_day"] > 0
+    assert doc["analysis"]["warnings"]

@@ -371,12 +371,20 @@ def point_trend_analysis(
     kept = {e["finding_id"] for e in used}
     excluded = [e["finding_id"] for e in graded if e["finding_id"] not in kept]
 
-    def pts(key: str) -> list[SeriesPoint]:
-        return [
-            SeriesPoint(e["finding_id"], e["taken_at"], float(e[key])) for e in used if e[key] is not None
-        ]
+    def pts(key: str, raw: str) -> list[SeriesPoint]:
+        # findings stored before migration 0003 have no rated-load values: their raw ones (basis raw)
+        out = []
+        for e in used:
+            v = e[key] if e[key] is not None or e["normalised"] else e[raw]
+            if v is not None:
+                out.append(SeriesPoint(e["finding_id"], e["taken_at"], float(v)))
+        return out
 
-    series = {"rise_k": pts("norm_rise_k"), "delta_t_k": pts("norm_delta_t_k"), "delta_pct": pts("delta_pct")}
+    series = {
+        "rise_k": pts("norm_rise_k", "rise_k"),
+        "delta_t_k": pts("norm_delta_t_k", "delta_t_k"),
+        "delta_pct": pts("delta_pct", "delta_pct"),
+    }
     latest = graded[-1] if graded else None
     thresholds = next_grade_thresholds(point, default_rules)
     analysis = analyse_trend(
