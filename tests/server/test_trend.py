@@ -238,3 +238,24 @@ def test_findings_from_before_the_migration_are_analysed_raw(
     assert doc["analysis"]["status"] == "ok"
     assert doc["analysis"]["trends"]["rise_k"]["ci_low_per_day"] > 0
     assert doc["analysis"]["warnings"]
+
+
+def test_history_reads_earlier_patrols_in_batches(
+    client: TestClient, rt: Runtime, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import irpatrol.store.series as series
+
+    monkeypatch.setattr(series, "HISTORY_BATCH", 2)
+    import_demo(client, operator)
+    pid = point_id(client, operator, CODE)
+    dt, load = drift_series()
+    ids = seed_history(rt, pid, dt, load)
+    doc = client.get(f"{API}/points/{pid}/trend", headers=operator).json()
+    grades = [e["grade_value"] for e in doc["items"]]
+    for k in range(1, len(ids)):
+        history = client.get(f"{API}/findings/{ids[k]}", headers=operator).json()["facts"]["history"]
+        assert history["n_before"] == k
+        assert history["previous"]["finding_id"] == ids[k - 1]
+        normal = [i for i in range(k) if grades[i] == 0]
+        expected = ids[normal[-1]] if normal else None
+        assert (history["last_healthy"] or {}).get("finding_id") == expected

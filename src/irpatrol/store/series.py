@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from irpatrol.diagnosis.rulepack import RulePack
 from irpatrol.diagnosis.trend import (
@@ -117,21 +117,47 @@ def record_series(session: Session, cap: Capture, rows: Sequence[Finding], param
         own.facts = {**(own.facts or {}), "history": history}
 
 
-def _earlier(session: Session, point: Point, capture_id: int, when: datetime) -> list[_Row]:
-    rows = _series_rows(session, point, until=when, exclude=capture_id)
-    return [r for r in rows if r.finding_id is not None]
+_ANY = aliased(Finding)
+"""Any finding of a capture (the series query joins the point's own one as ``Finding``)."""
+HISTORY_BATCH = 64
+"""Earlier patrols read at a time, newest first, looking for the last healthy one."""
+
+
+def _before(point: Point, capture_id: int, when: datetime) -> list[Any]:
+    return [
+        Capture.point_id == point.id,
+        Capture.status == "analyzed",
+        Capture.id != capture_id,
+        when > _WHEN,
+        select(_ANY.id).where(_ANY.capture_id == Capture.id).correlate(Capture).exists(),
+    ]
+
+
+def _earlier(
+    session: Session, point: Point, capture_id: int, when: datetime
+) -> tuple[int, _Row | None, _Row | None]:
+    """How many earlier patrols (with findings) the point has, the latest one and the latest healthy one."""
+    conds = _before(point, capture_id, when)
+    n = session.connection().execute(select(func.count()).select_from(Capture).where(*conds)).scalar_one()
+    latest: _Row | None = None
+    for skip in range(0, n, HISTORY_BATCH):
+        batch = _series_rows(session, point, where=conds, newest=HISTORY_BATCH, skip=skip)
+        if latest is None and batch:
+            latest = batch[-1]
+        healthy = next((r for r in reversed(batch) if r.grade_value == NORMAL), None)
+        if healthy is not None:
+            return n, latest, healthy
+    return n, latest, None
 
 
 def _history(
     session: Session, point: Point, capture_id: int, when: datetime, own: Finding
 ) -> dict[str, Any] | None:
-    earlier = _earlier(session, point, capture_id, when)
-    if not earlier:
+    n_before, prev, healthy = _earlier(session, point, capture_id, when)
+    if prev is None:
         return None
-    prev = earlier[-1]
-    healthy = next((r for r in reversed(earlier) if r.grade_value == NORMAL), None)
     out: dict[str, Any] = {
-        "n_before": len(earlier),
+        "n_before": n_before,
         "previous": {
             "finding_id": prev.finding_id,
             "taken_at": prev.taken_at.isoformat(),
@@ -199,9 +225,11 @@ class _Row:
     normalised: bool | None = None
 
 
+_WHEN = func.coalesce(Capture.taken_at, Capture.received_at, type_=UTCDateTime)
+"""When a capture was taken, else received."""
 _CAPTURE_COLS = (
     Capture.id,
-    func.coalesce(Capture.taken_at, Capture.received_at, type_=UTCDateTime),
+    _WHEN,
     Capture.max_c,
     Capture.ambient_c,
     Capture.load_ratio,
@@ -230,28 +258,32 @@ def _series_rows(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    exclude: int | None = None,
+    where: Sequence[Any] = (),
+    newest: int | None = None,
+    skip: int = 0,
 ) -> list[_Row]:
     """One row per analysed capture at ``point`` with its series finding, oldest first (columns only).
 
     The point's own finding (subject = its code) is joined in SQL; only captures without one
     (analysed without regions) are asked for all their findings, and give their worst
-    (grade, then T1).
+    (grade, then T1).  ``where`` adds conditions; ``newest`` keeps only that many of the
+    latest captures after skipping ``skip`` of them.
     """
     when = Capture.taken_at
     q = (
         select(*_CAPTURE_COLS, *_FINDING_COLS)
         .select_from(Capture)
         .outerjoin(Finding, and_(Finding.capture_id == Capture.id, Finding.subject == point.code))
-        .where(Capture.point_id == point.id, Capture.status == "analyzed")
-        .order_by(Capture.id, Finding.seq)
+        .where(Capture.point_id == point.id, Capture.status == "analyzed", *where)
     )
+    if newest is not None:
+        q = q.order_by(_WHEN.desc(), Capture.id.desc(), Finding.seq).limit(newest).offset(skip)
+    else:
+        q = q.order_by(Capture.id, Finding.seq)
     if since is not None:
         q = q.where(or_(when >= since, (when.is_(None)) & (Capture.received_at >= since)))
     if until is not None:
         q = q.where(or_(when < until, (when.is_(None)) & (Capture.received_at < until)))
-    if exclude is not None:
-        q = q.where(Capture.id != exclude)
     by_capture: dict[int, _Row] = {}
     conn = session.connection()  # Core rows: no ORM loading for a thousand of them
     for r in conn.execute(q).all():
