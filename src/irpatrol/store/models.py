@@ -264,6 +264,8 @@ class Finding(Base):
         UniqueConstraint("capture_id", "seq"),
         Index("ix_findings_station_grade_created", "station_id", "grade_value", "created_at"),
         Index("ix_findings_point_taken", "point_id", "taken_at"),
+        # The overview's "to review" count filters on both (migration 0005).
+        Index("ix_findings_review_grade", "review_status", "grade_value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
