@@ -4,7 +4,7 @@
 #   benchmarks/run.sh                  # read benchmark, then batch benchmark
 #   benchmarks/run.sh read [ARGS...]   # only bench_read.py (e.g. --check --write)
 #   benchmarks/run.sh batch [ARGS...]  # only bench_batch.py
-#   benchmarks/run.sh server [ARGS...] # bench_server.py: locust against `irpatrol serve` on 127.0.0.1
+#   benchmarks/run.sh server [ARGS...] # bench_server.py: locust (or wrk: --load-tool wrk) against `irpatrol serve`
 #   benchmarks/run.sh report [ARGS...] # bench_report.py: a 100-capture report per format (PDF, DOCX, HTML)
 #                                      # (PostgreSQL half: a server on 127.0.0.1:55432, see --pg-url)
 #   benchmarks/run.sh dashboard [ARGS...] # bench_dashboard.py: dashboard pages at 10 000 captures in
@@ -41,6 +41,12 @@ if [ "$what" = server ]; then  # the server extra and locust, on top of the read
     if [ ! -f "$sstamp" ] || [ "$root/pyproject.toml" -nt "$sstamp" ]; then
         "$venv/bin/python" -m pip install -q -e "$root[server]" "locust>=2.30"
         touch "$sstamp"
+    fi
+    if ! command -v wrk >/dev/null 2>&1; then  # --load-tool wrk (Debian package wrk)
+        echo "run.sh: installing wrk" >&2
+        if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
     fi
 fi
 
