@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shlex
 import shutil
 import signal
@@ -226,6 +227,12 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     server_cpu_ms: float  # per successful request
+    tool_cores: float = 0.0  # the load tool's CPU seconds per second of the run
+
+
+def _children_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def run_locust(
@@ -249,9 +256,10 @@ def run_locust(
         "-t", f"{seconds + ramp_s}s", "--host", url, "--csv", str(prefix), "--only-summary",
         "--stop-timeout", "10", "--loglevel", "WARNING", *(["--reset-stats"] if ramp_s else []),
     ]  # fmt: skip
-    cpu0 = server.cpu_s()
+    cpu0, tool0, t0 = server.cpu_s(), _children_cpu_s(), time.monotonic()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
     cpu = server.cpu_s() - cpu0
+    tool_cores = (_children_cpu_s() - tool0) / (time.monotonic() - t0)
     with Path(f"{prefix}_stats.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     row = next((r for r in rows if r["Name"] != "Aggregated"), None)
@@ -263,8 +271,9 @@ def run_locust(
         print(f"  warning: {f} of {n} {user_class} requests failed:\n{fails}", file=sys.stderr)
     rps = float(row["Requests/s"]) * (n - f) / n if n else 0.0
     return LoadResult(
-        n, f, rps, float(row["50%"]), float(row["95%"]), float(row["99%"]), 1000 * cpu / max(n - f, 1)
-    )
+        n, f, rps, float(row["50%"]), float(row["95%"]), float(row["99%"]), 1000 * cpu / max(n - f, 1),
+        tool_cores,
+    )  # fmt: skip
 
 
 def run_wrk(b: Backend, url: str, connections: int, seconds: int, server: Proc) -> LoadResult:
@@ -281,9 +290,10 @@ def run_wrk(b: Backend, url: str, connections: int, seconds: int, server: Proc) 
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), url,
         "--", b.token, str(E40), run,
     ]  # fmt: skip
-    cpu0 = server.cpu_s()
+    cpu0, tool0, t0 = server.cpu_s(), _children_cpu_s(), time.monotonic()
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     cpu = server.cpu_s() - cpu0
+    tool_cores = (_children_cpu_s() - tool0) / (time.monotonic() - t0)
     line = next((ln for ln in res.stdout.splitlines() if ln.startswith("{")), None)
     if res.returncode or line is None:
         raise SystemExit(f"wrk failed: {res.stdout[-2000:]} {res.stderr[-2000:]}")
@@ -291,7 +301,7 @@ def run_wrk(b: Backend, url: str, connections: int, seconds: int, server: Proc) 
     n, f = r["created"] + r["other"], r["other"]
     return LoadResult(
         n, f, r["created"] / (r["duration_us"] / 1e6), r["p50_us"] / 1000, r["p95_us"] / 1000,
-        r["p99_us"] / 1000, 1000 * cpu / max(r["created"], 1),
+        r["p99_us"] / 1000, 1000 * cpu / max(r["created"], 1), tool_cores,
     )  # fmt: skip
 
 
@@ -505,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"(a) uploads accepted/s, {args.upload_users} {args.load_tool} clients, E40 70 kB, "
                     f"{_procs(procs)}",
                     f"**{up.rps:.0f}/s** (p50 {up.p50_ms:.0f} ms, p95 {up.p95_ms:.0f} ms; "
-                    f"{up.requests - up.failures} answered 201, {stored} rows, {up.failures} failed)",
+                    f"{up.requests - up.failures} answered 201, {stored} rows, {up.failures} failed; "
+                    f"{args.load_tool} used {up.tool_cores:.2f} cores)",
                     f"{up.server_cpu_ms:.1f} ms",
                 ))  # fmt: skip
                 print(f"  {rows[-1][2]}", flush=True)
