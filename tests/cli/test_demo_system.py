@@ -7,15 +7,18 @@ edge run``); the test reads what the server stored and the report it wrote.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from irpatrol.cli import cli
-from irpatrol.cli.demo_system import find_mosquitto
+from irpatrol.cli.demo_system import find_mosquitto, read_logins
+from irpatrol.geo.local import fit_layout
 
 
 def test_whole_system_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +36,22 @@ def test_whole_system_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "3 of 4 points covered, missed: P-L1-CT (preset 13)" in out
     assert "defects on the server: 1" in out
 
-    db = sqlite3.connect(tmp_path / "system" / "server-data" / "irpatrol.db")
+    system = tmp_path / "system"
+    data_dir = system / "server-data"
+    login_file = system / "dashboard-login.txt"
+    assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
+    assert (
+        f"dashboard: run  IRPATROL_DATA_DIR={data_dir.resolve()} .venv/bin/irpatrol serve  then open "
+        f"http://127.0.0.1:8000/ and log in as demo-operator (password in {login_file.resolve()})"
+    ) in out
+    logins = read_logins(login_file)
+    assert set(logins) == {"demo-operator", "demo-admin"}
+    assert len(set(logins.values())) == 2
+    assert all(len(pw) >= 16 for pw in logins.values())
+    assert logins["demo-operator"] not in out  # the password is in the file only
+    _check_dashboard_login(data_dir, logins)
+
+    db = sqlite3.connect(data_dir / "irpatrol.db")
     rows = db.execute(
         "SELECT c.filename, c.lat, c.lon, c.fix_quality, p.code, c.status FROM captures c "
         "LEFT JOIN points p ON p.id = c.point_id ORDER BY c.filename"
@@ -51,6 +69,19 @@ def test_whole_system_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     fuses = rows[0]
     assert fuses[1] == pytest.approx(lat0 + (lat1 - lat0) * 0.501, abs=1e-7)
     assert {r[3] for r in rows} == {"single"}
+    # S-DEMO's layout: uploaded with its control points, and every capture lies on the image
+    width, height, georef = db.execute(
+        "SELECT l.width, l.height, l.georef FROM station_layouts l JOIN assets a ON a.id = l.station_id "
+        "WHERE a.code = 'S-DEMO'"
+    ).fetchone()
+    points = json.loads(georef)["control_points"]
+    assert len(points) == 4
+    fit = fit_layout([(p["lat"], p["lon"]) for p in points], [(p["x"], p["y"]) for p in points])
+    assert fit.rms_px < 0.5
+    for name, lat, lon, *_ in rows:
+        x, y = fit.to_pixel(lat, lon)
+        assert 0 < x < width, (name, x)
+        assert 0 < y < height, (name, y)
     grades = db.execute(
         "SELECT f.subject, f.grade FROM findings f JOIN captures c ON c.id = f.capture_id "
         "WHERE c.filename LIKE '01_%' AND f.subject = 'P-C3-FUSE'"
@@ -67,3 +98,27 @@ def test_whole_system_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert (tmp_path / "defect-report.pdf").read_bytes().startswith(b"%PDF")
     with (tmp_path / "findings.csv").open(encoding="utf-8-sig") as fh:
         assert len(list(csv.reader(fh))) > 1
+
+
+def _check_dashboard_login(data_dir: Path, logins: dict[str, str]) -> None:
+    """The file's passwords log in through the API of a server on the demo's data; others do not."""
+    from fastapi.testclient import TestClient
+
+    from irpatrol.config import load_settings
+    from irpatrol.server.app import create_app
+
+    app = create_app(load_settings(data_dir=data_dir, database_url=None))
+    with TestClient(app) as client:
+        for name, password in logins.items():
+            r = client.post("/api/v1/auth/login", json={"username": name, "password": password})
+            assert r.status_code == 200, r.text
+        wrong = client.post(
+            "/api/v1/auth/login", json={"username": "demo-operator", "password": "demo-operator"}
+        )
+        assert wrong.status_code == 401
+        token = client.post(
+            "/api/v1/auth/login", json={"username": "demo-operator", "password": logins["demo-operator"]}
+        ).json()["token"]
+        layout = client.get("/api/v1/stations/S-DEMO/layout", headers={"Authorization": f"Bearer {token}"})
+        assert layout.status_code == 200
+        assert layout.json()["transform"]["kind"] == "affine"

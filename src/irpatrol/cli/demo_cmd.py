@@ -20,7 +20,7 @@ from irpatrol.cli.app import ExitStatus, cli, handle_errors
 from irpatrol.cli.read_cmds import print_summary, summarize
 from irpatrol.diagnosis.points import PointsFile, parse_points
 from irpatrol.diagnosis.rulepack import load_rule_pack
-from irpatrol.errors import FileAccessError, IrpatrolError
+from irpatrol.errors import FileAccessError, IrpatrolError, ParameterError
 from irpatrol.formats.writers import write_temperature_file
 from irpatrol.report.thermal_image import render_png
 from irpatrol.thermal.palettes import auto_range
@@ -51,14 +51,25 @@ def _points_for(image: Path) -> PointsFile | None:
     help="Then run the whole system on loopback: edge agent → Mosquitto → server → reports "
     "(needs the server and edge extras and Mosquitto).",
 )
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="After the whole-system half, keep `irpatrol serve` running on its data for the "
+    "dashboard (http://127.0.0.1:8000/ when free) until Ctrl-C.",
+)
 @handle_errors
-def demo(output: str | None, system: bool) -> None:
+def demo(output: str | None, system: bool, serve: bool) -> None:
     """Run the main job on the bundled demo images, then the whole system on them.
 
     First the library on its own: read, convert to °C, render, find and grade defects.  Then,
     with --system (the default), a robot's patrol through the edge agent, a real MQTT broker
-    and the intranet server, ending in the patrol report.
+    and the intranet server, ending in the patrol report and a dashboard ready to open (its
+    random logins in <output>/system/dashboard-login.txt); --serve keeps that dashboard served.
     """
+    if serve and not system:
+        raise ParameterError(
+            "--no-system", "with --serve", "left out: --serve serves the whole-system half's data"
+        )
     from irpatrol.config import load_settings  # pydantic-settings: only this command needs it
     from irpatrol.pipeline import ReferenceFolder, inspect_image  # scipy: only when analysing
 
@@ -110,11 +121,13 @@ def demo(output: str | None, system: bool) -> None:
     if system:
         try:
             import irpatrol.edge.uplink  # noqa: F401  (paho-mqtt: the edge extra)
-            from irpatrol.cli.demo_system import run_system_demo
+            from irpatrol.cli.demo_system import run_system_demo, serve_dashboard
         except ImportError as exc:
             click.echo(f"(whole-system half skipped: install irpatrol[all] for it; {exc.name} is missing)")
         else:
             click.echo("\nThe whole system: a robot's patrol of these images, edge agent → MQTT → server:")
             summary = run_system_demo(files, out)
             failures += sum(c["status"] != "analyzed" for c in summary["captures"])
+            if serve:
+                serve_dashboard(summary["data_dir"], summary["login_file"])
     sys.exit(int(ExitStatus.PARTIAL if failures else ExitStatus.SUCCESS))

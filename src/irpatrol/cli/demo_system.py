@@ -2,14 +2,17 @@
 
 Starts a Mosquitto broker and ``irpatrol serve`` (API, background workers and the MQTT
 ingest) on free loopback ports with a fresh data folder; imports the demo station's asset
-tree and makes a patrol plan of four of its points; lays the bundled images out as a
+tree and makes a patrol plan of four of its points; gives the dashboard's users random
+passwords (``system/dashboard-login.txt``, mode 0600) and uploads a site plan of the
+station drawn around the captures' positions as its layout; lays the bundled images out as a
 robot's patrol (file names carrying the camera preset, sidecars carrying the capture time);
 then runs ``irpatrol edge run`` on it as the robot would: the agent downloads the plan,
 analyses each image on site, positions it from a real BeiDou NMEA log, commits every result
 to its durable outbox and forwards it over MQTT (records) and HTTP (images).  Once the agent
 has drained, the demo reads the patrol back through the REST API, writes the patrol report
 (PDF, Word, HTML) and a defect report, exports the findings as CSV, prints where to look
-and stops everything it started.
+(the dashboard too) and stops everything it started; :func:`serve_dashboard` then serves
+the dashboard on that data when asked (``irpatrol demo --serve``).
 
 Every step is a real component: the same processes, protocols and files a deployment uses.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -49,19 +53,30 @@ class PatrolStop:
     preset: str | None
     taken_at: str
     """ISO 8601 UTC, inside the NMEA log so that the GNSS track positions the capture."""
+    point: str
+    """The plan's point the capture is for (by its preset, or by its position)."""
 
 
 PATROL = (
-    PatrolStop("flir_t640_fuses.jpg", "3", "2015-02-25T07:41:56.3Z"),
-    PatrolStop("flir_e40.jpg", "11", "2015-02-25T07:41:57.1Z"),
-    PatrolStop("flir_ax8.jpg", "12", "2015-02-25T07:41:58.2Z"),
-    PatrolStop("dji_zenmuse_xtr.jpg", None, "2015-02-25T07:41:59.5Z"),
+    PatrolStop("flir_t640_fuses.jpg", "3", "2015-02-25T07:41:56.3Z", "P-C3-FUSE"),
+    PatrolStop("flir_e40.jpg", "11", "2015-02-25T07:41:57.1Z", "P-L1-DS-A"),
+    PatrolStop("flir_ax8.jpg", "12", "2015-02-25T07:41:58.2Z", "P-L1-DS-B"),
+    PatrolStop("dji_zenmuse_xtr.jpg", None, "2015-02-25T07:41:59.5Z", "P-L1-DS-B"),
 )
 """The patrol: three captures name their preset; the last is matched by its GNSS position.
 
 The plan also holds P-L1-CT (preset 13), which no capture covers: the execution reports it
 missed.
 """
+
+DASHBOARD_USERS = (("demo-operator", "operator"), ("demo-admin", "admin"))
+"""The people of the demo's dashboard: name and role (passwords are drawn at each run)."""
+
+LOGIN_FILE = "dashboard-login.txt"
+"""Where in ``<out>/system/`` the demo writes the dashboard passwords (mode 0600)."""
+
+DASHBOARD_PORT = 8000
+"""The port ``irpatrol serve`` listens on by default, and ``demo --serve`` tries first."""
 
 PLAN_POINTS = ("P-C3-FUSE", "P-L1-DS-A", "P-L1-DS-B", "P-L1-CT")
 GNSS_POINT = ("P-L1-DS-B", 31.2482383, 121.5874067)
@@ -144,8 +159,13 @@ def _broker(folder: Path) -> Iterator[int]:
         _stop(proc)
 
 
-def _bootstrap(data_dir: Path) -> dict[str, Any]:
-    """Database, an operator and a robot with tokens, the demo station, and a patrol plan."""
+def _bootstrap(data_dir: Path, login_file: Path) -> dict[str, Any]:
+    """Database, users with tokens, the demo station, and a patrol plan.
+
+    The dashboard's two people, ``demo-operator`` and ``demo-admin`` (who uploads the
+    station layout), get fresh random passwords, written only to ``login_file`` (mode
+    0600): a demo left running must not open with a password anyone can read in the code.
+    """
     from sqlalchemy import select
 
     from irpatrol.config import load_settings
@@ -158,9 +178,11 @@ def _bootstrap(data_dir: Path) -> dict[str, Any]:
     rt = open_runtime(load_settings(data_dir=data_dir, database_url=None))
     try:
         assets = _demo_file("station.assets.yaml")
+        passwords = {name: secrets.token_urlsafe(12) for name, _ in DASHBOARD_USERS}
         with rt.sessions() as s:
-            operator = create_user(s, "demo-operator", "operator", None)
-            op_token, _ = create_token(s, operator, name="demo")
+            users = {name: create_user(s, name, role, passwords[name]) for name, role in DASHBOARD_USERS}
+            op_token, _ = create_token(s, users["demo-operator"], name="demo")
+            admin_token, _ = create_token(s, users["demo-admin"], name="demo-layout")
             robot = create_user(s, "robot-demo", "operator", None)
             robot_token, _ = create_token(s, robot, scopes=("read", "captures:write"), name="robot-demo")
             import_assets(s, assets.read_bytes(), path=str(assets), default_rules=rt.settings.rules)
@@ -177,9 +199,68 @@ def _bootstrap(data_dir: Path) -> dict[str, Any]:
                 point_ids=[points[c].id for c in PLAN_POINTS],
             )
             s.commit()
-            return {"operator_token": op_token, "robot_token": robot_token, "plan_id": plan.id}
+            plan_id = plan.id
     finally:
         rt.close()
+    _write_logins(login_file, data_dir, passwords)
+    return {
+        "operator_token": op_token,
+        "admin_token": admin_token,
+        "robot_token": robot_token,
+        "plan_id": plan_id,
+    }
+
+
+def _write_logins(path: Path, data_dir: Path, passwords: dict[str, str]) -> None:
+    """The dashboard logins, readable by the demo's user alone (created 0600, never wider)."""
+    lines = [
+        "# irpatrol demo: dashboard logins, random for this run (user name, then password).",
+        f"# Serve: IRPATROL_DATA_DIR={data_dir} irpatrol serve, then open http://127.0.0.1:8000/",
+        *(f"{name} {pw}" for name, pw in passwords.items()),
+    ]
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    path.chmod(0o600)  # whatever the umask
+
+
+def read_logins(path: Path) -> dict[str, str]:
+    """User name → password from a login file written by the demo."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, pw = line.partition(" ")
+            out[name] = pw.strip()
+    return out
+
+
+def _upload_layout(http: Any, folder: Path) -> None:
+    """Draw S-DEMO's site plan around the patrol's capture positions and upload it as its layout.
+
+    The positions are where the NMEA log puts each capture (as the agent will); the plan
+    spans their bounding box plus a margin, so the dashboard draws every capture on it.
+    The upload goes through ``PUT /stations/S-DEMO/layout`` as an admin's would.
+    """
+    from irpatrol.cli.demo_layout import Stop, capture_positions, draw_station_plan
+
+    positions = capture_positions(_demo_file(NMEA_LOG), [stop.taken_at for stop in PATROL])
+    stops = [Stop(stop.point, lat, lon) for stop, (lat, lon) in zip(PATROL, positions, strict=True)]
+    plan = draw_station_plan(stops, title="S-DEMO 示范110kV变电站")
+    image = folder / "station-layout.png"
+    image.write_bytes(plan.png)
+    r = http.put(
+        "/stations/S-DEMO/layout",
+        files={"image": (image.name, plan.png, "image/png")},
+        data={"control_points": json.dumps(plan.control_points)},
+    )
+    r.raise_for_status()
+    fit = r.json()["transform"]
+    click.echo(
+        f"layout: {image.name} ({plan.width}×{plan.height} px, {fit['m_per_px']:.4f} m/px, "
+        f"{len(plan.control_points)} control points) uploaded for S-DEMO"
+    )
 
 
 def _lay_out_patrol(folder: Path) -> Path:
@@ -239,7 +320,8 @@ def run_system_demo(files: Sequence[Path], out: Path) -> dict[str, Any]:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     data_dir = folder / "server-data"
-    boot = _bootstrap(data_dir)
+    login_file = folder / LOGIN_FILE
+    boot = _bootstrap(data_dir, login_file)
     patrol = _lay_out_patrol(folder)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -264,6 +346,9 @@ def run_system_demo(files: Sequence[Path], out: Path) -> dict[str, Any]:
         try:
             _wait_port(port, server, server_log, "irpatrol serve")
             click.echo(f"server: irpatrol serve on {base}/ (API {base}/docs; data {data_dir})")
+            admin = {"Authorization": f"Bearer {boot['admin_token']}"}
+            with httpx.Client(base_url=f"{base}/api/v1", headers=admin, timeout=60.0) as http:
+                _upload_layout(http, folder)
             config = _edge_config(
                 folder,
                 patrol=patrol,
@@ -286,7 +371,54 @@ def run_system_demo(files: Sequence[Path], out: Path) -> dict[str, Any]:
         click.echo(f"               {summary['defect_report']} (the worst defect's report)")
     click.echo(f"               {out / 'findings.csv'} (findings with State Grid field codes)")
     click.echo(f"               {folder}/ (server data, robot outbox, logs; the services have stopped)")
-    return summary
+    click.echo(
+        f"dashboard: run  IRPATROL_DATA_DIR={data_dir} .venv/bin/irpatrol serve  then open "
+        f"http://127.0.0.1:{DASHBOARD_PORT}/ and log in as demo-operator (password in {login_file})"
+    )
+    click.echo("           (or run `irpatrol demo --serve`, which keeps it running for you)")
+    return {**summary, "data_dir": data_dir, "login_file": login_file}
+
+
+def serve_dashboard(data_dir: Path, login_file: Path) -> None:
+    """``irpatrol serve`` on the demo's data until Ctrl-C, with the URL and login printed.
+
+    Port :data:`DASHBOARD_PORT` when free, another free loopback port otherwise; no MQTT
+    ingest (the demo's broker has stopped), so it is the dashboard and the REST API.
+    """
+    port = DASHBOARD_PORT
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = _free_port()
+    env = {
+        **os.environ,
+        "IRPATROL_DATA_DIR": str(data_dir),
+        "IRPATROL_HOST": "127.0.0.1",
+        "IRPATROL_PORT": str(port),
+        "IRPATROL_WORKERS": "1",
+    }
+    for name in ("IRPATROL_DATABASE_URL", "IRPATROL_MQTT_HOST", "IRPATROL_MQTT_PORT"):
+        env.pop(name, None)
+    log_path = login_file.parent / "dashboard-server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "irpatrol", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_port(port, server, log_path, "irpatrol serve")
+        click.echo(
+            f"\ndashboard: http://127.0.0.1:{port}/  log in as demo-operator (password in {login_file}; "
+            "demo-admin's too)"
+        )
+        click.echo(f"           server log {log_path}; press Ctrl-C to stop it")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()
+        if server.returncode not in (None, 0, -signal.SIGINT, -signal.SIGTERM):
+            raise FileAccessError(log_path, f"irpatrol serve exited ({server.returncode}); see its log")
+    finally:
+        _stop(server)
+        click.echo("dashboard server stopped")
 
 
 def _run_agent(config: Path, log_path: Path) -> None:
