@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,73 @@ def test_failed_capture_and_missing_image_still_give_a_report(
     assert r.text.count('<section class="capture">') == 1
     assert "Thermogram: not recorded" in r.text  # the image is gone from the store
     assert "46.6 °C" in r.text  # the stored numbers are still printed
+
+
+def test_reports_show_the_points_trend_and_early_warnings(
+    client: TestClient, rt: Runtime, operator: dict[str, str], viewer: dict[str, str]
+) -> None:
+    """A point drifting up (issue 11): the defect report draws its rise and says the warnings and
+    the comparison with the last healthy reading; the patrol report lists it under early warnings."""
+    from irpatrol.store.models import Capture, Finding
+    from tests.server.test_assets import point_id
+    from tests.server.test_trend import CODE, drift_series, seed_history
+
+    import_demo(client, operator)
+    pid = point_id(client, operator, CODE)
+    dt, load = drift_series()
+    ids = seed_history(rt, pid, dt, load)
+    plan = make_plan(client, operator, [CODE])
+    ex = client.post(
+        f"{API}/plans/{plan['id']}/executions",
+        json={"executor": "robot-7", "data_source": "robot"},
+        headers=operator,
+    ).json()
+    with rt.sessions() as s, s.begin():
+        last = s.get(Finding, ids[-1])
+        assert last is not None
+        cap = s.get(Capture, last.capture_id)
+        assert cap is not None
+        cap.execution_id = ex["id"]
+    trend = {
+        lang: client.get(f"{API}/points/{pid}/trend", params={"lang": lang}, headers=viewer).json()
+        for lang in ("en", "zh")
+    }
+    warnings = {lang: [w["text"] for w in doc["analysis"]["warnings"]] for lang, doc in trend.items()}
+    assert warnings["en"]
+    assert warnings["zh"]
+    for lang, title in (("en", "Trend of the inspection point"), ("zh", "测点趋势分析")):
+        r = client.get(
+            f"{API}/findings/{ids[-1]}/report", params={"format": "html", "lang": lang}, headers=viewer
+        )
+        assert r.status_code == 200, r.text
+        page = html.unescape(r.text)
+        assert title in page
+        for text in warnings[lang]:
+            assert text in page
+        assert trend[lang]["comparison_text"] in page  # against the last healthy reading
+        chart_alt = "Rise over ambient per patrol" if lang == "en" else "历次巡视温升"
+        assert '<img src="data:image/png;base64,' in r.text
+        assert f'alt="{chart_alt}"' in r.text
+    pdf = client.get(f"{API}/findings/{ids[-1]}/report", params={"lang": "en"}, headers=viewer)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    word = client.get(
+        f"{API}/findings/{ids[-1]}/report", params={"format": "docx", "lang": "zh"}, headers=viewer
+    )
+    paragraphs = "\n".join(p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs)
+    assert "测点趋势分析" in paragraphs
+    assert warnings["zh"][0] in paragraphs
+    patrol = client.get(
+        f"{API}/executions/{ex['id']}/report", params={"format": "html", "lang": "en"}, headers=viewer
+    )
+    assert patrol.status_code == 200, patrol.text
+    page = html.unescape(patrol.text)
+    assert "Early warnings (trend)" in page
+    assert 'class="list early-warnings"' in page
+    for text in warnings["en"]:
+        assert text in page
+    assert "Trend of the inspection point" not in page  # the full section is the defect report's
+    quiet = client.get(f"{API}/stations/S-DEMO/report", params={"format": "html", "lang": "en",
+                       "until": "2026-03-05T00:00:00Z"}, headers=viewer)  # fmt: skip
+    assert quiet.status_code == 200, quiet.text
+    assert "No point shows an early warning." in quiet.text  # four patrols: too few to judge

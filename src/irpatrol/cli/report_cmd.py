@@ -125,6 +125,7 @@ def report_cmd(
     else:
         from irpatrol.cli.server_cmds import _runtime
         from irpatrol.server.report_data import ReportRequest, build_report
+        from irpatrol.server.trend import trend_params
 
         request = ReportRequest(
             execution_id=execution_id, finding_id=finding_id, station=station, since=since, until=until
@@ -132,7 +133,16 @@ def report_cmd(
         rt = _runtime(migrate=False)
         try:
             with rt.read_sessions() as s:
-                report = build_report(s, rt.blobs, request, lang=lang, templates=ts, palette=palette)
+                report = build_report(
+                    s,
+                    rt.blobs,
+                    request,
+                    lang=lang,
+                    templates=ts,
+                    palette=palette,
+                    trend_params=trend_params(rt.settings),
+                    rules=rt.settings.rules,
+                )
         finally:
             rt.close()
     _write(output, render_report(report, fmt, templates=ts))

@@ -136,3 +136,19 @@ def trend_chart(
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def rise_chart(
+    readings: Sequence[tuple[datetime, float, str]],
+    *,
+    axis_label: str,
+    current: datetime | None = None,
+    size: tuple[int, int] = (640, 200),
+) -> bytes | None:
+    """PNG bytes: a point's rise over ambient (K) per patrol, coloured by grade; ``None`` below two.
+
+    ``readings`` are (time taken, rise in K, grade); drawn like :func:`trend_chart` so the
+    report's history figures look alike.  ``current`` rings the reading the report is about.
+    """
+    points = [TrendPoint(at=at, value_c=value, grade=g) for at, value, g in readings]
+    return trend_chart(points, axis_label=axis_label, current=current, size=size)

@@ -123,13 +123,34 @@ class TrendPoint:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PointTrend:
+    """The inspection point's trend analysis shown with a capture (issue 11).
+
+    ``chart_png`` draws the rise over ambient (K) per patrol, on the rated-load basis when
+    ``basis`` is ``"rated-load"`` (the load was recorded) and raw otherwise (``None``: not
+    drawn, or fewer than two readings); ``warnings`` are the early warnings as sentences in
+    the report's language with their codes (``rising-trend``, ``step-change``,
+    ``projected-threshold``) in ``warning_codes``; ``comparison`` is the sentence comparing
+    the latest reading with the last healthy one.
+    """
+
+    point: str
+    basis: str = "raw"
+    chart_png: bytes | None = None
+    warnings: tuple[str, ...] = ()
+    warning_codes: tuple[str, ...] = ()
+    comparison: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaptureEntry:
     """One image in the report: its figure, photo, conditions and findings.
 
     ``thermal_image`` is the palette rendering with markers and scale bar (JPEG); ``visible_jpeg``
     the visible-light photo (``None``: not recorded); ``trend_png`` the point's history
     chart (``None`` without history).  ``emissivity`` (0..1) and ``distance_m`` (m) are
-    the measurement parameters; ``min_c``/``max_c`` over the frame.
+    the measurement parameters; ``min_c``/``max_c`` over the frame.  ``point_trend`` is the
+    point's trend analysis (``None``: no inspection point or no history).
     """
 
     name: str
@@ -141,6 +162,7 @@ class CaptureEntry:
     visible_jpeg: bytes | None = None
     trend_png: bytes | None = None
     trend: tuple[TrendPoint, ...] = ()
+    point_trend: PointTrend | None = None
     emissivity: float | None = None
     distance_m: float | None = None
     min_c: float | None = None
@@ -189,6 +211,15 @@ class Report:
         """Findings per grade, every grade present (0 where none), worst first."""
         c = Counter(f.grade for cap in self.captures for f in cap.findings)
         return {g: c.get(g, 0) for g in GRADES}
+
+    def early_warnings(self) -> list[PointTrend]:
+        """The points with early warnings (rising trend, projected threshold, step change), once each."""
+        seen: dict[str, PointTrend] = {}
+        for cap in self.captures:
+            t = cap.point_trend
+            if t is not None and t.warnings:
+                seen[t.point] = t  # the last capture of the point holds its latest analysis
+        return list(seen.values())
 
     def defects(self) -> list[tuple[CaptureEntry, FindingEntry]]:
         """The findings graded above normal with their capture, worst first, then in capture order."""

@@ -196,6 +196,17 @@ def _summary(doc: DocxDocument, report: Report, L: Mapping[str, Any], F: Formatt
             _write(cells[2], F.text(m.location))
     else:
         doc.add_paragraph(str(L["none"]))
+    doc.add_heading(s["early_warnings"], level=3)
+    early = report.early_warnings()
+    if early:
+        t = _table(doc, 1, 2)
+        _head_row(t, 0, [f["point"], f["early_warnings"]])
+        for pt in early:
+            cells = t.add_row().cells
+            _write(cells[0], pt.point)
+            _write(cells[1], "\n".join(pt.warnings), size=8)
+    else:
+        doc.add_paragraph(str(L["no_early_warnings"]))
     doc.add_heading(s["unreadable"], level=3)
     if report.unreadable:
         t = _table(doc, 1, 2)
@@ -313,6 +324,15 @@ def _capture(
     if cap.trend_png:
         doc.add_paragraph().add_run().add_picture(io.BytesIO(cap.trend_png), width=Mm(150))
         doc.add_paragraph(str(f["trend"])).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    pt = cap.point_trend
+    if pt is not None and report.kind == "defect":
+        doc.add_heading(str(f["point_trend"]), level=3)
+        if pt.chart_png:
+            doc.add_paragraph().add_run().add_picture(io.BytesIO(pt.chart_png), width=Mm(150))
+            caption = f"{f['trend_rise']} ({F.pick('trend_basis', pt.basis)})"
+            doc.add_paragraph(caption).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc.add_paragraph(f"{f['early_warnings']}: " + (" ".join(pt.warnings) or str(L["none"])))
+        doc.add_paragraph(f"{f['comparison']}: {F.text(pt.comparison)}")
 
 
 def render_docx(report: Report, *, templates: TemplateSet | None = None) -> bytes:

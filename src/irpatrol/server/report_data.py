@@ -13,16 +13,18 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from irpatrol.diagnosis.trend import TrendParams
 from irpatrol.errors import IrpatrolError, ParameterError, RecordNotFoundError
 from irpatrol.pipeline import load_thermogram
+from irpatrol.pipeline.trend_texts import history_text, warning_text
 from irpatrol.report.annotate import markers_from_doc
-from irpatrol.report.figures import photo, thermal_figure, trend_chart
+from irpatrol.report.figures import photo, rise_chart, thermal_figure, trend_chart
 from irpatrol.report.folder import file_extras, finding_entry, marker_labels
 from irpatrol.report.model import (
     CaptureEntry,
@@ -31,6 +33,7 @@ from irpatrol.report.model import (
     Header,
     Instrument,
     MissedPoint,
+    PointTrend,
     Report,
     TrendPoint,
     Unreadable,
@@ -40,6 +43,7 @@ from irpatrol.store.assets import asset_path, point_trend
 from irpatrol.store.blobs import BlobStore
 from irpatrol.store.models import Asset, Capture, Execution, Finding, PatrolPlan, Point
 from irpatrol.store.plans import execution_report
+from irpatrol.store.series import point_trend_analysis
 
 MAX_CAPTURES = 1000
 """Most captures one report takes (a station over a long range: narrow the range)."""
@@ -80,6 +84,10 @@ class _Ctx:
     axis_label: str
     palette: str
     paths: dict[int, list[Asset]]
+    trend_params: TrendParams
+    rules: str
+    rise_axis: dict[str, str]
+    point_trends: dict[tuple[int, bool, datetime | None], PointTrend | None]
 
     def path(self, asset_id: int) -> list[Asset]:
         if asset_id not in self.paths:
@@ -116,6 +124,49 @@ def _trend(ctx: _Ctx, point: Point, until: datetime | None) -> tuple[TrendPoint,
     return tuple(out)
 
 
+def _point_trend(ctx: _Ctx, point: Point, *, chart: bool, current: datetime | None) -> PointTrend | None:
+    """The point's trend analysis as ``GET /points/{id}/trend`` makes it, texts in the report's language.
+
+    The history is judged as it stood when the reported capture was taken (``current``, UTC;
+    readings up to and including it), so a report over a past range says what was known
+    then.  ``None`` when the point has fewer than two graded readings by then (no history).
+    One analysis per reported capture (a few queries); the chart only when asked (the
+    defect report), so a 100-capture patrol report stays quick.
+    """
+    until = current + timedelta(seconds=1) if current is not None else None
+    key = (point.id, chart, until)
+    if key in ctx.point_trends:
+        return ctx.point_trends[key]
+    doc = point_trend_analysis(
+        ctx.session, point, params=ctx.trend_params, default_rules=ctx.rules, until=until
+    )
+    graded = [e for e in doc["items"] if e["finding_id"] is not None]
+    result = None
+    if len(graded) >= 2:
+        warnings = doc["analysis"]["warnings"]
+        png = None
+        if chart:
+            rated = doc["basis"] == "rated-load"
+            readings = []
+            for e in graded:
+                value = e["norm_rise_k"] if rated or e["norm_rise_k"] is not None else e["rise_k"]
+                at = _aware(e["taken_at"])
+                if (e["normalised"] or not rated) and value is not None and at is not None:
+                    readings.append((at, float(value), str(e["grade"] or "not_graded")))
+            axis = ctx.rise_axis.get(doc["basis"], "Rise over ambient (K)")
+            png = rise_chart(readings, axis_label=axis, current=current)
+        result = PointTrend(
+            point=f"{point.code} {point.name}" if point.name and point.name != point.code else point.code,
+            basis=doc["basis"],
+            chart_png=png,
+            warnings=tuple(warning_text(w, ctx.lang) for w in warnings),
+            warning_codes=tuple(str(w["code"]) for w in warnings),
+            comparison=history_text(doc["comparison"], ctx.lang),
+        )
+    ctx.point_trends[key] = result
+    return result
+
+
 def _finding(ctx: _Ctx, f: Finding, location: str | None) -> FindingEntry:
     grade = f.corrected_grade or f.grade
     stored = f.facts or {}  # the assessment as the analysis stored it: comparison and graded finding
@@ -141,7 +192,9 @@ def _finding(ctx: _Ctx, f: Finding, location: str | None) -> FindingEntry:
     return entry
 
 
-def _capture(ctx: _Ctx, cap: Capture, findings: Sequence[Finding], *, trend: bool) -> CaptureEntry:
+def _capture(
+    ctx: _Ctx, cap: Capture, findings: Sequence[Finding], *, trend: bool, trend_chart_png: bool = False
+) -> CaptureEntry:
     point = ctx.session.get(Point, cap.point_id) if cap.point_id is not None else None
     location = _location(ctx, point)
     entries = tuple(_finding(ctx, f, location) for f in findings)
@@ -159,9 +212,11 @@ def _capture(ctx: _Ctx, cap: Capture, findings: Sequence[Finding], *, trend: boo
     taken = _aware(cap.taken_at) or _aware(cap.received_at)
     trend_png = None
     points: tuple[TrendPoint, ...] = ()
+    analysis = None
     if trend and point is not None:
         points = _trend(ctx, point, until=None)
         trend_png = trend_chart(points, axis_label=ctx.axis_label, current=taken)
+        analysis = _point_trend(ctx, point, chart=trend_chart_png, current=taken)
     cond = result.get("conditions") or {}
     return CaptureEntry(
         name=cap.filename,
@@ -177,6 +232,7 @@ def _capture(ctx: _Ctx, cap: Capture, findings: Sequence[Finding], *, trend: boo
         visible_jpeg=photo(visible),
         trend_png=trend_png,
         trend=points,
+        point_trend=analysis,
         emissivity=result.get("emissivity"),
         distance_m=result.get("distance_m"),
         min_c=cap.min_c,
@@ -277,8 +333,13 @@ def build_report(
     lang: str,
     templates: TemplateSet | None = None,
     palette: str = "iron",
+    trend_params: TrendParams | None = None,
+    rules: str = "dlt664-2016",
 ) -> Report:
     """The report ``request`` asks for, from the database and the image store.
+
+    ``trend_params`` and ``rules`` (the default rule pack) judge each reported point's
+    history as ``GET /points/{id}/trend`` does (defaults: :class:`TrendParams`' own).
 
     Raises :class:`~irpatrol.errors.RecordNotFoundError` when the execution, finding or
     station does not exist, :class:`~irpatrol.errors.ParameterError` when a station's
@@ -293,6 +354,10 @@ def build_report(
         axis_label=str(labels.get("trend_axis", "T1 (°C)")),
         palette=palette,
         paths={},
+        trend_params=trend_params or TrendParams(),
+        rules=rules,
+        rise_axis={str(k): str(v) for k, v in (labels.get("trend_rise_axis") or {}).items()},
+        point_trends={},
     )
     now = datetime.now(UTC)
     if request.execution_id is not None:
@@ -387,7 +452,7 @@ def _defect_report(ctx: _Ctx, finding_id: int, now: datetime) -> Report:
     ex = ctx.session.get(Execution, cap.execution_id) if cap.execution_id is not None else None
     plan = ctx.session.get(PatrolPlan, ex.plan_id) if ex is not None else None
     station = ctx.session.get(Asset, cap.station_id) if cap.station_id is not None else None
-    entry = _capture(ctx, cap, [f], trend=True)
+    entry = _capture(ctx, cap, [f], trend=True, trend_chart_png=True)
     header = _header(
         ctx,
         [cap],

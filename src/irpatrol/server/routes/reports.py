@@ -21,6 +21,7 @@ from irpatrol.report.render import MEDIA_TYPES, render_report
 from irpatrol.report.templates import TemplateSet
 from irpatrol.server.report_data import ReportRequest, build_report
 from irpatrol.server.security import RT, Reader
+from irpatrol.server.trend import trend_params
 
 router = APIRouter(tags=["reports"])
 
@@ -48,7 +49,14 @@ async def _answer(rt: RT, request: ReportRequest, fmt: str, lang: str, stem: str
         templates = TemplateSet(rt.settings.report_templates)
         with rt.read_sessions() as s:
             report = build_report(
-                s, rt.blobs, request, lang=lang, templates=templates, palette=rt.settings.palette
+                s,
+                rt.blobs,
+                request,
+                lang=lang,
+                templates=templates,
+                palette=rt.settings.palette,
+                trend_params=trend_params(rt.settings),
+                rules=rt.settings.rules,
             )
         return render_report(report, fmt, templates=templates)  # type: ignore[arg-type]
 
