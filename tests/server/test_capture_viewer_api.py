@@ -221,12 +221,37 @@ def test_every_viewer_label_is_in_both_dictionaries() -> None:
         "param": ["emissivity", "distance_m", "reflected_c", "atmospheric_c", "humidity"],
         "status": ["pending", "analyzed", "failed"],
         "tool": ["read", "spot", "box", "line"],
+        "flag": ["below_measurable_size", "low_emissivity_material"],  # findingMarks(f, t, "capture")
     }
     for prefix, names in templated.items():
         keys |= {f"capture.{prefix}_{n}" for n in names}
     keys |= {f"capture.tool_{n}_help" for n in templated["tool"]}
+    keys.add("capture.tentative")
     assert len(keys) > 80
     for lang in ("zh", "en"):
         texts = json.loads((static / f"i18n/capture.{lang}.json").read_text(encoding="utf-8"))
         assert not keys - set(texts), f"missing in capture.{lang}.json"
         assert all(isinstance(v, str) and v for v in texts.values())
+
+
+def test_the_defects_page_labels_tentative_and_flags_in_both_languages() -> None:
+    """``findingMarks(f, t, "defects")`` (ui.js) reads these keys from the shell dictionaries."""
+    import json
+
+    from tests.conftest import REPO
+
+    static = REPO / "src/irpatrol/server/web/static"
+    assert 'findingMarks(f, t, "defects")' in (static / "pages/defects.js").read_text(encoding="utf-8")
+    assert 'findingMarks(f, t, "capture")' in (static / "pages/capture.js").read_text(encoding="utf-8")
+    expected = {
+        "zh": {"tentative": "暂定", "flag_below_measurable_size": "低于可测尺寸",
+               "flag_low_emissivity_material": "低发射率材料"},
+        "en": {"tentative": "tentative", "flag_below_measurable_size": "below measurable size",
+               "flag_low_emissivity_material": "low-emissivity material"},
+    }  # fmt: skip
+    for lang, labels in expected.items():
+        shell = json.loads((static / f"i18n/{lang}.json").read_text(encoding="utf-8"))
+        page = json.loads((static / f"i18n/capture.{lang}.json").read_text(encoding="utf-8"))
+        for key, text in labels.items():
+            assert shell[f"defects.{key}"] == text
+            assert page[f"capture.{key}"] == text

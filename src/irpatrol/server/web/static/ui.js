@@ -53,6 +53,25 @@ export function gradeBadge(grade, t) {
   return h("span", { class: `badge grade-${grade}` }, t(`grade.${grade}`));
 }
 
+/**
+ * A finding's provisional-grade badge and its flags as readable labels (issue 11).
+ * `prefix` names the page's dictionary: labels are `<prefix>.tentative` and
+ * `<prefix>.flag_<code with _ for ->`; a flag without a label shows its code.
+ * Answers null when the finding is neither tentative nor flagged.
+ */
+export function findingMarks(f, t, prefix) {
+  const codes = (f.flags || []).map((x) => (x && typeof x === "object" ? x.code : x)).filter(Boolean);
+  if (!f.tentative && !codes.length) return null;
+  const label = (code) => {
+    const key = `${prefix}.flag_${String(code).replace(/-/g, "_")}`;
+    const text = t(key);
+    return text === key ? String(code) : text;
+  };
+  return h("span", { class: "finding-marks" },
+    f.tentative ? h("span", { class: "badge tentative", "data-testid": "tentative" }, t(`${prefix}.tentative`)) : null,
+    ...codes.map((c) => h("span", { class: "badge flag", dataset: { flag: String(c) } }, label(c))));
+}
+
 export function statusBadge(kind, value, t) {
   if (!value) return h("span", { class: "muted" }, "—");
   return h("span", { class: `badge ${kind}-${value}` }, t(`${kind}.${value}`));

@@ -5,7 +5,7 @@
 // One matrix fetch per parameter set; the canvas is repainted (ImageData, 256-entry table)
 // only when the palette, the range or the matrix changes.  Pointer moves touch the readout
 // and an SVG cursor, never the pixels.
-import { fmtTime, gradeBadge, h, svg } from "../ui.js";
+import { findingMarks, fmtTime, gradeBadge, h, svg } from "../ui.js";
 import { LAYERS, analysisLayers, chip, cross } from "../viewer/overlays.js";
 import { profilePlot } from "../viewer/profile.js";
 import { boxStats, fmtC, lineProfile, lutFor, paint, paintStrip, parseMatrix, pixelFromEvent, valueAt } from "../viewer/thermal.js";
@@ -751,6 +751,7 @@ function findingsSection(cap, ctx) {
     return h("li", { class: "cv-finding", "data-testid": "finding" },
       h("p", { class: "cv-finding-head" },
         gradeBadge(f.grade, t), " ",
+        findingMarks(f, t, "capture"), " ",
         h("strong", {}, f.subject), " ",
         h("span", { class: "muted" }, [f.device, f.part].filter(Boolean).join(" · ")),
         c.hot ? h("span", { class: "muted small" }, ` — ${t("capture.ref_hot")}: ${c.hot}${c.reference ? `, ${t("capture.ref_reference")}: ${c.reference}` : ""}`) : null),

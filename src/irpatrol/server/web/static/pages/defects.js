@@ -1,6 +1,6 @@
 // Defects (缺陷管理): filter by grade, status, station and time; review (confirm, false alarm,
 // corrected value/grade), lifecycle open → in repair → closed, and the one-defect report.
-import { dayStart, field, filterForm, fmtNum, fmtTime, gradeBadge, h, hashWith, heading, pager, query, saveBlob, stationName, stations, statusBadge, table } from "../ui.js";
+import { dayStart, field, filterForm, findingMarks, fmtNum, fmtTime, gradeBadge, h, hashWith, heading, pager, query, saveBlob, stationName, stations, statusBadge, table } from "../ui.js";
 
 const LIMIT = 50;
 const TRANSITIONS = { open: ["in_repair", "closed"], in_repair: ["closed", "open"], closed: ["open"] };
@@ -81,9 +81,11 @@ export async function render(root, params, ctx) {
     return h("div", { class: "row-actions" }, out);
   };
 
-  const gradeCell = (f) => f.corrected_grade && f.corrected_grade !== f.grade
+  const gradeOnly = (f) => f.corrected_grade && f.corrected_grade !== f.grade
     ? h("span", {}, h("s", { "aria-label": t("defects.original_grade") }, gradeBadge(f.grade, t)), " → ", gradeBadge(f.corrected_grade, t))
     : gradeBadge(f.grade, t);
+  // the tentative mark and the measurability flags (below measurable size, low emissivity…)
+  const gradeCell = (f) => h("span", {}, gradeOnly(f), findingMarks(f, t, "defects"));
 
   const tbl = table(
     [
