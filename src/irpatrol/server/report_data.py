@@ -130,8 +130,8 @@ def _point_trend(ctx: _Ctx, point: Point, *, chart: bool, current: datetime | No
     The history is judged as it stood when the reported capture was taken (``current``, UTC;
     readings up to and including it), so a report over a past range says what was known
     then.  ``None`` when the point has fewer than two graded readings by then (no history).
-    One analysis per reported capture (a few queries); the chart only when asked (the
-    defect report), so a 100-capture patrol report stays quick.
+    A patrol report asks once per point (its last capture; a few queries each) and a defect
+    report once; the chart only for the defect report, so a 100-capture report stays quick.
     """
     until = current + timedelta(seconds=1) if current is not None else None
     key = (point.id, chart, until)
@@ -193,8 +193,15 @@ def _finding(ctx: _Ctx, f: Finding, location: str | None) -> FindingEntry:
 
 
 def _capture(
-    ctx: _Ctx, cap: Capture, findings: Sequence[Finding], *, trend: bool, trend_chart_png: bool = False
+    ctx: _Ctx,
+    cap: Capture,
+    findings: Sequence[Finding],
+    *,
+    trend: bool,
+    analyse: bool = True,
+    trend_chart_png: bool = False,
 ) -> CaptureEntry:
+    """One capture of the report; ``analyse`` judges its point's history (``trend`` draws T1's)."""
     point = ctx.session.get(Point, cap.point_id) if cap.point_id is not None else None
     location = _location(ctx, point)
     entries = tuple(_finding(ctx, f, location) for f in findings)
@@ -216,7 +223,8 @@ def _capture(
     if trend and point is not None:
         points = _trend(ctx, point, until=None)
         trend_png = trend_chart(points, axis_label=ctx.axis_label, current=taken)
-        analysis = _point_trend(ctx, point, chart=trend_chart_png, current=taken)
+        if analyse:
+            analysis = _point_trend(ctx, point, chart=trend_chart_png, current=taken)
     cond = result.get("conditions") or {}
     return CaptureEntry(
         name=cap.filename,
@@ -314,7 +322,10 @@ def _header(
 
 def _patrol(ctx: _Ctx, caps: Sequence[Capture]) -> tuple[list[Capture], list[CaptureEntry], list[Unreadable]]:
     analysed = [c for c in caps if c.status == "analyzed"]
-    entries = [_capture(ctx, c, c.findings, trend=True) for c in analysed]
+    # the early warnings of a point are judged once, as of its last capture in the report
+    last = {c.point_id: c.id for c in analysed if c.point_id is not None}
+    latest = set(last.values())
+    entries = [_capture(ctx, c, c.findings, trend=True, analyse=c.id in latest) for c in analysed]
     return analysed, entries, [_unreadable(c) for c in caps if c.status != "analyzed"]
 
 
