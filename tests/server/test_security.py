@@ -42,6 +42,8 @@ PUBLIC = {
     ("HEAD", "/api/docs"): "as GET",
     ("GET", "/docs/oauth2-redirect"): "Swagger UI helper page (no data)",
     ("HEAD", "/docs/oauth2-redirect"): "as GET",
+    ("GET", "/"): "the dashboard's page shell (no data: its data come from the API with the user's token)",
+    ("GET", "/static"): "the dashboard's scripts, styles, dictionaries and palettes (no data)",
 }
 """Routes anyone may call, and why.  Anything not listed must require a token."""
 
@@ -708,3 +710,20 @@ def test_ids_beyond_64_bits_are_client_errors(client: TestClient, admin: dict[st
     r = client.get(url, headers=admin)
     assert 400 <= r.status_code < 500, r.text
     _assert_error(r, r.status_code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../__init__.py",
+        "/static/..%2f__init__.py",
+        "/static/%2e%2e/%2e%2e/config.py",
+        "/static/../../../../etc/passwd",
+    ],
+)
+def test_dashboard_files_stay_inside_their_folder(client: TestClient, path: str) -> None:
+    """The public static mount answers only files under server/web/static, never code or system files."""
+    r = client.get(path)
+    assert r.status_code == 404, (path, r.status_code)
+    assert b"import" not in r.content
+    assert b"root:" not in r.content
