@@ -302,18 +302,9 @@ class ExecutionCounts(BaseModel):
     defects: int
 
 
-class ExecutionOut(BaseModel):
+class ExecutionOut(ExecutionBrief):
     """A run of a plan: state, what was covered and missed, captures at points outside the plan."""
 
-    id: int
-    plan_id: int
-    plan_name: str
-    station_id: int
-    executor: str | None
-    data_source: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
     counts: ExecutionCounts
     items: list[ExecutionItem]
     missed: list[MissedPoint]
