@@ -130,7 +130,7 @@ def test_joint_on_conductor_outranks_warmer_crossarm() -> None:
     t = _crossarm_scene()
     t[150:170, 156:164] += _gauss((240, 320), 160, 160, 8.0, 3.0)[150:170, 156:164]  # a joint +8 K
     r = find_hotspots(t)
-    assert r.ranked_by == "local_excess_k"
+    assert r.ranked_by == "contrast_k"
     top = r.spots[0]
     assert top.peak_xy == pytest.approx((160, 160), abs=2)
     assert top.local_excess_k == pytest.approx(8.0, abs=1.5)

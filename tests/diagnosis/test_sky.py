@@ -117,7 +117,7 @@ def test_substation_against_sky_background_is_the_structures() -> None:
         assert c.t0_c > sky_top  # T0 is the structure's background
         assert c.t2_c is None or c.t2_c > sky_top  # T2 never from the sky
     d = analysis.to_dict()
-    assert d["ranked_by"] == "local_excess_k"
+    assert d["ranked_by"] == "contrast_k"
     assert d["mostly_sky"] is False
     assert d["sky_fraction"] == pytest.approx(r.sky_fraction, abs=1e-4)
 
