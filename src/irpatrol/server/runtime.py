@@ -21,6 +21,8 @@ from irpatrol.store.db import has_schema, make_engine, read_only, session_factor
 if TYPE_CHECKING:
     from huey import Huey
 
+    from irpatrol.server.group_commit import UploadCommitter
+
 
 @dataclass
 class Runtime:
@@ -40,12 +42,24 @@ class Runtime:
         return build_queue(self)
 
     @cached_property
+    def committer(self) -> UploadCommitter:
+        """Records this process's uploads in batches (created on first use)."""
+        from irpatrol.server.group_commit import UploadCommitter
+
+        return UploadCommitter(self)
+
+    @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """Sessions for lookups only: on SQLite their transactions take no write lock."""
         return session_factory(read_only(self.engine))
 
     def close(self) -> None:
-        """Release database connections, the task queue's included (PostgreSQL keeps one open)."""
+        """Release database connections, the task queue's included (PostgreSQL keeps one open).
+
+        Uploads already handed to the committer are recorded first.
+        """
+        if "committer" in self.__dict__:
+            self.committer.close()
         if "queue" in self.__dict__:  # built on first use only
             self.queue.storage.close()
         self.engine.dispose()

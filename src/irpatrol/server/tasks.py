@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, PostgresHuey, SqliteHuey, crontab
 from huey.exceptions import RetryTask
-from huey.storage import PostgresStorage
+from huey.storage import PostgresStorage, SqliteStorage
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
@@ -63,9 +63,38 @@ class _OneTripPostgresStorage(PostgresStorage):
                 (self.name, data, priority or 0, self.channel),
             )
 
+    def enqueue_many(self, datas: list[bytes]) -> None:
+        """Enqueue many tasks in one statement: their rows and one wake-up commit together."""
+        values = ", ".join(["(%s, %s, 0)"] * len(datas))
+        params: list[object] = []
+        for data in datas:
+            params += [self.name, data]
+        with self.db() as curs:
+            curs.execute(
+                f"WITH t AS (INSERT INTO {self.table_task} (queue, data, priority) VALUES {values} "
+                "RETURNING id) SELECT pg_notify(%s, '') FROM (SELECT count(*) FROM t) AS n",
+                (*params, self.channel),
+            )
+
+
+class _BatchSqliteStorage(SqliteStorage):
+    """huey's SQLite storage with :meth:`enqueue_many`: one transaction (one fsync) for many tasks."""
+
+    def enqueue_many(self, datas: list[bytes]) -> None:
+        """Enqueue many tasks in one transaction."""
+        with self.db(commit=True) as curs:
+            curs.executemany(
+                "insert into task (queue, data, priority) values (?, ?, 0)",
+                [(self.name, self.to_blob(d)) for d in datas],
+            )
+
 
 class _PostgresHuey(PostgresHuey):
     storage_class = _OneTripPostgresStorage
+
+
+class _SqliteHuey(SqliteHuey):
+    storage_class = _BatchSqliteStorage
 
 
 def _make_huey(rt: Runtime) -> Huey:
@@ -74,7 +103,7 @@ def _make_huey(rt: Runtime) -> Huey:
     if url.get_backend_name() == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return _PostgresHuey(QUEUE_NAME, dsn=dsn, **common)
-    return SqliteHuey(QUEUE_NAME, filename=str(rt.settings.data_dir / "queue.db"), fsync=True, **common)
+    return _SqliteHuey(QUEUE_NAME, filename=str(rt.settings.data_dir / "queue.db"), fsync=True, **common)
 
 
 def build_queue(rt: Runtime) -> Huey:
@@ -121,6 +150,20 @@ def build_queue(rt: Runtime) -> Huey:
 def enqueue_analysis(rt: Runtime, capture_id: int) -> None:
     """Queue the analysis of a capture (the capture row must be committed first)."""
     rt.queue.irpatrol_tasks["analyze_capture"](capture_id)
+
+
+def enqueue_analyses(rt: Runtime, capture_ids: list[int]) -> None:
+    """Queue the analysis of many captures at once (committed first): one queue write for all."""
+    if not capture_ids:
+        return
+    huey = rt.queue
+    task = huey.irpatrol_tasks["analyze_capture"]
+    enqueue_many = getattr(huey.storage, "enqueue_many", None)
+    if enqueue_many is None:  # another storage: one by one
+        for cid in capture_ids:
+            task(cid)
+        return
+    enqueue_many([huey.serialize_task(task.s(cid)) for cid in capture_ids])
 
 
 def kick_webhooks(rt: Runtime) -> None:

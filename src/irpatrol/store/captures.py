@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,6 +90,59 @@ def check_radiometric(data: bytes, name: str) -> str:
         return str(tf.format_name)
 
 
+@dataclass(frozen=True)
+class PreparedCapture:
+    """An upload that passed its checks and whose file is stored: ready to be recorded."""
+
+    sha256: str
+    filename: str
+    size_bytes: int
+    fields: CaptureFields
+    idempotency_key: str | None
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A recorded upload: its capture's id, hash and status, and whether this call created it."""
+
+    id: int
+    sha256: str
+    status: str
+    created: bool
+
+
+def prepare_capture(
+    blobs: BlobStore,
+    data: bytes,
+    *,
+    filename: str,
+    fields: CaptureFields,
+    idempotency_key: str | None,
+    user_id: int | None,
+) -> PreparedCapture:
+    """Check an upload and store its file (fsynced); no database work.
+
+    The slow part of an upload, done outside any transaction: the name and fields are
+    checked, the file is opened as a radiometric image and stored content-addressed (a
+    retry re-stores the same bytes, which is free).  Raises :class:`ParameterError` or
+    :class:`~irpatrol.errors.FormatError`.
+    """
+    filename = check_filename(filename)
+    fields.check()
+    check_radiometric(data, filename)
+    sha = hashlib.sha256(data).hexdigest()
+    blobs.put(data)
+    return PreparedCapture(
+        sha256=sha,
+        filename=filename,
+        size_bytes=len(data),
+        fields=fields,
+        idempotency_key=idempotency_key,
+        user_id=user_id,
+    )
+
+
 def accept_capture(
     session: Session,
     blobs: BlobStore,
@@ -104,52 +159,165 @@ def accept_capture(
     (``False``); a different file under the same key is a :class:`ParameterError`.
     Commits the session.
     """
-    # The slow part first, outside any transaction: the name and fields are checked, the file
-    # is opened as a radiometric image and stored (fsynced).  Then one short transaction
-    # inserts the row: it is the only time SQLite's one write lock is held, and on PostgreSQL
-    # an upload costs one connection checkout and one commit.  A retried key is settled by the
-    # unique constraint at the insert (a retry re-checks and re-stores the same bytes, which
-    # is free: the blob store is content-addressed).
-    filename = check_filename(filename)
-    fields.check()
-    check_radiometric(data, filename)
-    sha = hashlib.sha256(data).hexdigest()
-    blobs.put(data)
-    station_id, rated_a = _station_of(session, fields)
-    cap = Capture(
-        idempotency_key=idempotency_key,
-        sha256=sha,
-        filename=filename,
-        size_bytes=len(data),
-        point_id=fields.point_id,
-        execution_id=fields.execution_id,
-        station_id=station_id,
-        uploaded_by=user_id,
-        taken_at=fields.taken_at,
-        lat=fields.lat,
-        lon=fields.lon,
-        fix_quality=fields.fix_quality,
-        ambient_c=fields.ambient_c,
-        humidity=fields.humidity,
-        wind_ms=fields.wind_ms,
-        load_current_a=fields.load_current_a,
-        load_ratio=fields.load_ratio
-        if fields.load_ratio is not None
-        else _ratio(fields.load_current_a, rated_a),
-        status="pending",
+    prepared = prepare_capture(
+        blobs, data, filename=filename, fields=fields, idempotency_key=idempotency_key, user_id=user_id
     )
+    return record_capture(session, prepared)
+
+
+def record_capture(session: Session, prepared: PreparedCapture) -> tuple[Capture, bool]:
+    """Insert one prepared upload in one short transaction; return the capture and whether it is new.
+
+    It is the only time SQLite's write lock is held, and on PostgreSQL one checkout and one
+    commit.  A retried key is settled by the unique constraint at the insert.  Commits.
+    """
+    fields = prepared.fields
+    station_id, rated_a = _station_of(session, fields)
+    cap = Capture(**_row(prepared, station_id, rated_a))
     session.add(cap)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        if idempotency_key is None:
+        key = prepared.idempotency_key
+        if key is None:
             raise
-        existing = session.scalar(select(Capture).where(Capture.idempotency_key == idempotency_key))
+        existing = session.scalar(select(Capture).where(Capture.idempotency_key == key))
         if existing is None:
             raise
-        return _same_or_conflict(existing, sha), False
+        return _same_or_conflict(existing, prepared.sha256), False
     return cap, True
+
+
+def record_captures(session: Session, batch: Sequence[PreparedCapture]) -> list[Accepted | ParameterError]:
+    """Insert many prepared uploads in one transaction (group commit); one answer per upload.
+
+    Every upload waiting at the same moment shares one transaction, one fsync of the
+    database and a few statements: the points, executions and used keys are read once
+    for the batch, the new rows go in one multi-row insert.  An upload naming a point or
+    execution that does not exist, or reusing a key for a different file, gets its
+    :class:`ParameterError` and the others are recorded; a key used twice in the batch is
+    recorded once.  Commits.  A database error (e.g. another process inserting the same key
+    between the read and the insert, on PostgreSQL) rolls the whole batch back and is
+    raised: the caller then records the uploads one by one (:func:`record_capture`).
+    """
+    answers: list[Accepted | ParameterError | None] = [None] * len(batch)
+    points = _rows_by_id(
+        session,
+        select(Point.id, Point.station_id, Point.rated_current_a),
+        Point.id,
+        {p.fields.point_id for p in batch if p.fields.point_id is not None},
+    )
+    executions = _rows_by_id(
+        session,
+        select(Execution.id, PatrolPlan.station_id).outerjoin(PatrolPlan, PatrolPlan.id == Execution.plan_id),
+        Execution.id,
+        {p.fields.execution_id for p in batch if p.fields.execution_id is not None},
+    )
+    keys = {p.idempotency_key for p in batch if p.idempotency_key is not None}
+    used: dict[str, Accepted] = {}
+    if keys:
+        for key, cid, sha, status in session.execute(
+            select(Capture.idempotency_key, Capture.id, Capture.sha256, Capture.status).where(
+                Capture.idempotency_key.in_(keys)
+            )
+        ):
+            if key is not None:
+                used[key] = Accepted(cid, sha, status, created=False)
+    rows: list[dict[str, object]] = []
+    placed: list[int] = []
+    first_with_key: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for i, prepared in enumerate(batch):
+        key = prepared.idempotency_key
+        if key is not None and key in used:
+            answers[i] = _same_key(used[key], prepared)
+            continue
+        if key is not None and key in first_with_key:
+            repeats.append((i, first_with_key[key]))
+            continue
+        try:
+            station_id, rated_a = _station_from(prepared.fields, points, executions)
+        except ParameterError as exc:
+            answers[i] = exc
+            continue
+        rows.append(_row(prepared, station_id, rated_a))
+        placed.append(i)
+        if key is not None:
+            first_with_key[key] = i
+    ids: list[int] = []
+    if rows:
+        table = cast(Table, Capture.__table__)
+        ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    session.commit()
+    for i, cid in zip(placed, ids, strict=True):
+        answers[i] = Accepted(cid, batch[i].sha256, "pending", created=True)
+    for i, first in repeats:
+        earlier = answers[first]
+        assert isinstance(earlier, Accepted)
+        answers[i] = _same_key(Accepted(earlier.id, earlier.sha256, earlier.status, False), batch[i])
+    return [a for a in answers if a is not None]
+
+
+def _same_key(existing: Accepted, prepared: PreparedCapture) -> Accepted | ParameterError:
+    if existing.sha256 != prepared.sha256:
+        return ParameterError(
+            "Idempotency-Key", prepared.idempotency_key, "a new key: it was used for a different file"
+        )
+    return existing
+
+
+def _rows_by_id(session: Session, query: Any, id_column: Any, ids: set[int]) -> dict[int, tuple[Any, ...]]:
+    """``query``'s rows keyed by their first column, for the ``ids`` asked (one statement)."""
+    if not ids:
+        return {}
+    return {row[0]: tuple(row) for row in session.execute(query.where(id_column.in_(ids)))}
+
+
+def _station_from(
+    fields: CaptureFields, points: dict[int, tuple[Any, ...]], executions: dict[int, tuple[Any, ...]]
+) -> tuple[int | None, float | None]:
+    """:func:`_station_of` from rows read once for a batch."""
+    station = None
+    rated = None
+    if fields.point_id is not None:
+        point = points.get(fields.point_id)
+        if point is None:
+            raise ParameterError("point_id", fields.point_id, "the id of an existing inspection point")
+        station, rated = point[1], point[2]
+    if fields.execution_id is not None:
+        ex = executions.get(fields.execution_id)
+        if ex is None:
+            raise ParameterError(
+                "execution_id", fields.execution_id, "the id of an existing patrol execution"
+            )
+        station = station or ex[1]
+    return station, rated
+
+
+def _row(prepared: PreparedCapture, station_id: int | None, rated_a: float | None) -> dict[str, Any]:
+    """The capture row's values (every column an upload sets, the same keys for every row)."""
+    f = prepared.fields
+    return {
+        "idempotency_key": prepared.idempotency_key,
+        "sha256": prepared.sha256,
+        "filename": prepared.filename,
+        "size_bytes": prepared.size_bytes,
+        "point_id": f.point_id,
+        "execution_id": f.execution_id,
+        "station_id": station_id,
+        "uploaded_by": prepared.user_id,
+        "taken_at": f.taken_at,
+        "lat": f.lat,
+        "lon": f.lon,
+        "fix_quality": f.fix_quality,
+        "ambient_c": f.ambient_c,
+        "humidity": f.humidity,
+        "wind_ms": f.wind_ms,
+        "load_current_a": f.load_current_a,
+        "load_ratio": f.load_ratio if f.load_ratio is not None else _ratio(f.load_current_a, rated_a),
+        "status": "pending",
+    }
 
 
 def _same_or_conflict(existing: Capture, sha256: str) -> Capture:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,9 +20,8 @@ from irpatrol.server.routes.viewer import MatrixParams, matrix_params, thermogra
 from irpatrol.server.routes.viewer import router as viewer_router
 from irpatrol.server.schemas import CaptureAccepted, CaptureOut, FindingOut, Page
 from irpatrol.server.security import DB, RT, Reader, Uploader
-from irpatrol.server.tasks import enqueue_analysis
 from irpatrol.server.views import capture_out, json_response
-from irpatrol.store.captures import CaptureFields, accept_capture
+from irpatrol.store.captures import CaptureFields, PreparedCapture, prepare_capture
 from irpatrol.store.findings import count_rows
 from irpatrol.store.models import Capture
 
@@ -137,30 +137,24 @@ async def upload_capture(
         data = await upload.read()
         filename = upload.filename or ""
 
-    def accept() -> tuple[Capture, bool]:
-        with rt.sessions() as s:
-            try:
-                return accept_capture(
-                    s,
-                    rt.blobs,
-                    data,
-                    filename=filename,
-                    fields=fields,
-                    idempotency_key=idempotency_key,
-                    user_id=who.user_id,
-                )
-            except ParameterError as exc:
-                if exc.parameter == "Idempotency-Key":
-                    raise ApiError(409, "conflict", str(exc)) from None
-                raise
+    def prepare() -> PreparedCapture:
+        return prepare_capture(
+            rt.blobs,
+            data,
+            filename=filename,
+            fields=fields,
+            idempotency_key=idempotency_key,
+            user_id=who.user_id,
+        )
 
-    def accept_and_enqueue() -> tuple[Capture, bool]:
-        cap, created = accept()
-        if created:  # after the commit: a crash in between is caught by the recovery sweep
-            enqueue_analysis(rt, cap.id)
-        return cap, created
-
-    cap, created = await run_in_threadpool(accept_and_enqueue)
+    prepared = await run_in_threadpool(prepare)  # check, hash, store (fsync): off the event loop
+    try:  # then the row, committed with the other uploads waiting (server/group_commit.py)
+        cap = await asyncio.wrap_future(rt.committer.submit(prepared))
+    except ParameterError as exc:
+        if exc.parameter == "Idempotency-Key":
+            raise ApiError(409, "conflict", str(exc)) from None
+        raise
+    created = cap.created
     body = CaptureAccepted(id=cap.id, sha256=cap.sha256, status=cap.status).model_dump()
     return JSONResponse(body, status_code=201 if created else 200)
 
