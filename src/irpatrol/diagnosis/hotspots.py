@@ -20,7 +20,8 @@ walls.  Both are handled by judging every part against *its own structure*:
   contrast is the least of three excesses: the local excess of the spot's 3x3 px *core*
   (mean around the peak, the smallest target measured reliably) over the structure
   background, ``excess_k`` (peak over the ring of structure pixels around the part) and
-  the 5x5 px core over the median of the annulus 7-11 px from the peak.  A one-pixel
+  the 5x5 px core over the median of the annulus 7-11 px from the peak (a compact part
+  smaller than 64 px leaves the first out: its annulus is local enough).  A one-pixel
   glint (a sunlit blade of grass, an edge) keeps little of its peak in a core, a warm
   stretch of a cooler structure little of its excess over the annulus, so neither
   outranks a heated part a few pixels wide; the absolute peak ``peak_c`` is kept in
@@ -67,8 +68,9 @@ class HotSpot:
     (mean of the pixels around the peak) over the structure background at the scale of
     a few component widths (for a whole warm component: over the structure's median).
     ``contrast_k`` (K), the ranking key, is the least of three excesses over the spot's
-    own surroundings (see :func:`_contrast`): ``local_excess_k``, ``excess_k`` and the
-    excess of the 5x5 px core over the median of the annulus 7-11 px from the peak.
+    own surroundings (see :func:`_contrast`): ``local_excess_k`` (not for a compact part
+    smaller than 64 px), ``excess_k`` and the excess of the 5x5 px core over the median of
+    the annulus 7-11 px from the peak.
     """
 
     rank: int
@@ -424,7 +426,9 @@ def find_hotspots(
        in every record).  ``contrast_k`` is the least of ``local_excess_k`` (the mean of
        the 3x3 px core around the part's peak minus ``B`` under it: a thin glint keeps
        little of its peak there, a heated part most of it), ``excess_k`` and the mean of
-       the 5x5 px core minus the median of the structure pixels 7-11 px from the peak;
+       the 5x5 px core minus the median of the structure pixels 7-11 px from the peak
+       (frames of at least 200 px a side; a part smaller than 64 px is judged by the
+       last two only);
        ``excess_k = peak_c - background_c``, with ``background_c`` the median of a
        ``ring_px`` ring of structure pixels around the part that are not candidates.
     """
@@ -491,7 +495,7 @@ def find_hotspots(
     compact = _candidates(ctx, thr, min_area_px=max(1, min_area_px // (f * f)), limit=max_spots, max_parts=4)
     # the annulus of a compact part's contrast on a large frame only: on a small one
     # (searched at full resolution) the structure background is already that local
-    found.extend(_refine(c, f, t, structure, t2 - resid, annulus=f == 2) for c in compact)
+    found.extend(_refine(c, f, t, structure, ctx, annulus=f == 2) for c in compact)
     # whole components warmer than the structure as a whole (a contactor on a panel)
     threshold = med + max(min_excess_k, k_sigma * noise)
     with np.errstate(invalid="ignore"):
@@ -503,7 +507,7 @@ def find_hotspots(
         )
         big = max(min_area_px, window * window // 2) // (f * f)
         wide = _candidates(ctx_w, threshold - med, min_area_px=big, limit=3, max_parts=1)
-        found.extend(_refine(c, f, t, structure, flat, annulus=False) for c in wide)
+        found.extend(_refine(c, f, t, structure, ctx_w, annulus=False) for c in wide)
     # a part whose own ring is not cooler than it by min_excess_k is an artefact of the
     # background at that scale (e.g. a column beside the skyline), not a hot spot
     spots, regions = _merge([fr for fr in found if fr[0].excess_k >= min_excess_k])
@@ -580,6 +584,11 @@ _ANNULI = {f: _disc(5.5 * f, 3.5 * f) for f in (1, 2)}
 """For each search reduction ``f``: the annulus a spot's core is compared with, 3.5-5.5
 search pixels from the peak (7-11 px on a large frame, searched on 2x2 means)."""
 _MIN_ANNULUS_PX = 16
+_SMALL_PART_PX = 64
+"""A compact part smaller than this (px, full resolution: an 8x8 px square) is judged by its
+annulus and ring only: the structure background, at the scale of a few component widths,
+is not local enough for it (a part in a cooler pocket of its structure keeps only part of
+its excess over it)."""
 
 
 def _contrast(
@@ -607,6 +616,7 @@ def _contrast(
     component among others, a sunlit patch) little of its excess over the annulus.  With
     fewer than 16 structure pixels in the annulus the third term is left out.
     ``structure`` pixels are finite; the peak ``(row, col)`` always counts in its core.
+    A caller leaves the first term out with ``local_excess_k = math.inf``.
     """
     rows, cols = celsius.shape
     annulus = _ANNULI[f]
@@ -645,7 +655,7 @@ def _refine(
     f: int,
     celsius: npt.NDArray[np.floating],
     structure: npt.NDArray[np.bool_],
-    background: npt.NDArray[np.floating],
+    ctx: _SpotContext,
     *,
     annulus: bool,
 ) -> tuple[HotSpot, _Region]:
@@ -654,9 +664,10 @@ def _refine(
     The region's pixels are the structure pixels under its reduced pixels; the peak
     (°C, position) is the full-resolution one; ``local_excess_k`` is the mean of the
     3x3 px core around that peak (:func:`_core_mean`) minus the structure background
-    (``background``, reduced grid, °C) under it.  ``contrast_k`` is :func:`_contrast`
-    for a compact part (``annulus``); a whole warm component, larger than the annulus,
-    has the least of its two other excesses.
+    (``ctx.t - ctx.resid`` on the search frame, °C) under it.  ``contrast_k`` is
+    :func:`_contrast` for a compact part (``annulus``), without ``local_excess_k`` for one
+    smaller than ``_SMALL_PART_PX``; a whole warm component, larger than the annulus, has
+    the least of its two other excesses.
     """
     spot, (win, part) = found
     rows, cols = celsius.shape
@@ -676,7 +687,8 @@ def _refine(
     i = int(np.argmax(vals))
     peak = float(vals[i])
     pr, pc = int(rr[i]) + r0, int(cc[i]) + c0
-    bg = float(background[min(pr // f, background.shape[0] - 1), min(pc // f, background.shape[1] - 1)])
+    br, bc = min(pr // f, ctx.t.shape[0] - 1), min(pc // f, ctx.t.shape[1] - 1)
+    bg = float(ctx.t[br, bc]) - float(ctx.resid[br, bc])
     local = _core_mean(celsius, structure, pr, pc) - bg
     excess = peak - spot.background_c
     refined = HotSpot(
@@ -690,7 +702,11 @@ def _refine(
         bbox=(int(cc.min()) + c0, int(rr.min()) + r0, int(cc.max()) + c0 + 1, int(rr.max()) + r0 + 1),
         centroid_xy=(float(cc.mean()) + c0, float(rr.mean()) + r0),
         local_excess_k=local,
-        contrast_k=_contrast(celsius, structure, pr, pc, local, excess, f) if annulus else min(local, excess),
+        contrast_k=_contrast(
+            celsius, structure, pr, pc, local if vals.size >= _SMALL_PART_PX else math.inf, excess, f
+        )
+        if annulus
+        else min(local, excess),
     )
     return refined, ((slice(r0, r1), slice(c0, c1)), full)
 
