@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from irpatrol.server.errors import ApiError
 from irpatrol.server.runtime import Runtime
@@ -41,20 +42,32 @@ def db_session(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> An
         yield s
 
 
-def principal(
+async def principal(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> Principal:
-    """The caller behind the bearer token; 401 when there is none or it is not valid."""
+    """The caller behind the bearer token; 401 when there is none or it is not valid.
+
+    On SQLite the lookup runs on the event loop (:attr:`Runtime.loop_read_sessions`),
+    elsewhere in the thread pool.
+    """
     if creds is None or creds.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    with rt.read_sessions() as s:
-        who = resolve_token(s, creds.credentials)
+    inline = rt.loop_read_sessions
+    if inline is not None:
+        who = _lookup(inline, creds.credentials)
+    else:
+        who = await run_in_threadpool(_lookup, rt.read_sessions, creds.credentials)
     if who is None:
         raise ApiError(
             401, "unauthorized", "the token is unknown, revoked or expired", {"WWW-Authenticate": "Bearer"}
         )
     return who
+
+
+def _lookup(sessions: sessionmaker[Session], token: str) -> Principal | None:
+    with sessions() as s:
+        return resolve_token(s, token)
 
 
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:

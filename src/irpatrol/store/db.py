@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 from irpatrol.errors import SettingsError
 
@@ -51,8 +52,11 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, per_thread: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a 30 s busy timeout.
+
+    ``per_thread`` (SQLite only): one connection per thread, kept open, never shared
+    (for short reads on an event loop's own thread, :attr:`Runtime.loop_read_sessions`).
 
     Raises :class:`~irpatrol.errors.SettingsError` for a URL SQLAlchemy cannot parse
     or a dialect that is not SQLite or PostgreSQL.
@@ -65,7 +69,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        extra: dict[str, Any] = {"poolclass": SingletonThreadPool, "pool_size": 4} if per_thread else {}
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **extra)
         event.listen(engine, "connect", _sqlite_pragmas)
         # let SQLAlchemy, not pysqlite, decide where transactions begin: BEGIN IMMEDIATE (the write
         # lock, taken at once so a transaction never fails upgrading to it), but a plain BEGIN for
