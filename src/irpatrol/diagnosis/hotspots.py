@@ -766,13 +766,23 @@ def _candidates(
 def _dilate(mask: npt.NDArray[np.bool_], px: int) -> npt.NDArray[np.bool_]:
     """``mask`` grown by ``px`` px in the 8-neighbourhood (a (2 px + 1) square; outside is False).
 
-    The same as ``binary_dilation`` with a 3x3 structure iterated ``px`` times, in one
-    separable maximum filter instead of ``px`` passes.
+    The same as ``binary_dilation`` with a 3x3 structure iterated ``px`` times, by shifted
+    ORs along the rows, then along the columns (4 px array operations; on the small
+    windows of a spot several times faster than a filter call).
     """
-    grown: npt.NDArray[np.bool_] = ndimage.maximum_filter(
-        mask.view(np.uint8), size=2 * px + 1, mode="constant", cval=0
-    ).view(bool)
-    return grown
+    rows = mask.copy()
+    for _ in range(px):
+        grown = rows.copy()
+        grown[1:] |= rows[:-1]
+        grown[:-1] |= rows[1:]
+        rows = grown
+    out = rows
+    for _ in range(px):
+        grown = out.copy()
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
 
 
 def _merge(found: list[tuple[HotSpot, _Region]]) -> tuple[list[HotSpot], list[_Region]]:
@@ -863,7 +873,7 @@ def _spot(
     peak = float(vals[i])
     ring = _dilate(part, ctx.ring_px) if grown is None else grown.copy()
     ring &= ~ctx.hot[win] & ctx.structure[win]
-    local_bg = float(np.median(temp[ring])) if ring.any() else peak - local_excess_k
+    local_bg = _median(temp[ring]) if ring.any() else peak - local_excess_k
     return HotSpot(
         rank=0,
         peak_c=peak,
