@@ -52,11 +52,16 @@ class Runtime:
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """Sessions for lookups only: on SQLite their transactions take no write lock."""
-        return session_factory(read_only(self.engine))
+        return session_factory(self.read_engine)
 
     @cached_property
-    def loop_read_sessions(self) -> sessionmaker[Session] | None:
-        """SQLite only: read-only sessions on a connection of the calling thread's own.
+    def read_engine(self) -> Engine:
+        """The engine for lookups only: on SQLite their transactions take no write lock."""
+        return read_only(self.engine)
+
+    @cached_property
+    def loop_read_engine(self) -> Engine | None:
+        """SQLite only: read-only connections, one of the calling thread's own.
 
         A lookup by key in SQLite's WAL mode is a local read that neither waits for nor
         blocks a writer (tens of microseconds), so the API resolves bearer tokens with it
@@ -68,7 +73,7 @@ class Runtime:
             return None
         engine = make_engine(self.settings.resolved_database_url(), per_thread=True)
         self._extra_engines.append(engine)
-        return session_factory(read_only(engine))
+        return read_only(engine)
 
     def close(self) -> None:
         """Release database connections, the task queue's included (PostgreSQL keeps one open).

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from irpatrol.server.errors import ApiError
 from irpatrol.server.runtime import Runtime
@@ -48,16 +49,16 @@ async def principal(
 ) -> Principal:
     """The caller behind the bearer token; 401 when there is none or it is not valid.
 
-    On SQLite the lookup runs on the event loop (:attr:`Runtime.loop_read_sessions`),
+    On SQLite the lookup runs on the event loop (:attr:`Runtime.loop_read_engine`),
     elsewhere in the thread pool.
     """
     if creds is None or creds.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    inline = rt.loop_read_sessions
+    inline = rt.loop_read_engine
     if inline is not None:
         who = _lookup(inline, creds.credentials)
     else:
-        who = await run_in_threadpool(_lookup, rt.read_sessions, creds.credentials)
+        who = await run_in_threadpool(_lookup, rt.read_engine, creds.credentials)
     if who is None:
         raise ApiError(
             401, "unauthorized", "the token is unknown, revoked or expired", {"WWW-Authenticate": "Bearer"}
@@ -65,9 +66,9 @@ async def principal(
     return who
 
 
-def _lookup(sessions: sessionmaker[Session], token: str) -> Principal | None:
-    with sessions() as s:
-        return resolve_token(s, token)
+def _lookup(engine: Engine, token: str) -> Principal | None:
+    with engine.connect() as conn:
+        return resolve_token(conn, token)
 
 
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from irpatrol.errors import ParameterError
@@ -124,20 +124,23 @@ def create_token(
     return secret, row
 
 
-def resolve_token(session: Session, token: str, *, now: datetime | None = None) -> Principal | None:
+_TOKEN_ROW = (
+    select(
+        ApiToken.id, ApiToken.revoked, ApiToken.expires_at, ApiToken.scopes,
+        User.id, User.name, User.role, User.active,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+"""Every API call runs this: columns, not entities (one joined row of plain values costs a
+fraction of loading two ORM objects), and built once (its compiled form is cached)."""
+
+
+def resolve_token(conn: Session | Connection, token: str, *, now: datetime | None = None) -> Principal | None:
     """The principal a bearer token stands for, or ``None`` if unknown, revoked, expired or inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    # columns, not entities: every API call runs this, and one joined row of plain values
-    # costs a fraction of loading two ORM objects into the session
-    row = session.execute(
-        select(
-            ApiToken.id, ApiToken.revoked, ApiToken.expires_at, ApiToken.scopes,
-            User.id, User.name, User.role, User.active,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(token))
-    ).first()  # fmt: skip
+    row = conn.execute(_TOKEN_ROW, {"token_hash": token_digest(token)}).first()
     if row is None:
         return None
     token_id, revoked, expires_at, scopes, user_id, name, role, active = row
