@@ -60,6 +60,21 @@ class Runtime:
         return read_only(self.engine)
 
     @cached_property
+    def lookup_engine(self) -> Engine:
+        """For single-statement lookups (the bearer token on every call).
+
+        On PostgreSQL a pool of its own, in autocommit (one statement needs no
+        transaction, which would cost two more round trips, ``BEGIN`` and ``ROLLBACK``)
+        and without the pre-ping round trip: the caller retries once on a dropped
+        connection instead (:func:`irpatrol.server.security.principal`).
+        """
+        if self.engine.dialect.name != "postgresql":
+            return self.read_engine
+        engine = make_engine(self.settings.resolved_database_url(), pool_size=5, pre_ping=False)
+        self._extra_engines.append(engine)
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @cached_property
     def loop_read_engine(self) -> Engine | None:
         """SQLite only: read-only connections, one of the calling thread's own.
 

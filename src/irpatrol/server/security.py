@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from irpatrol.server.errors import ApiError
@@ -58,7 +59,7 @@ async def principal(
     if inline is not None:
         who = _lookup(inline, creds.credentials)
     else:
-        who = await run_in_threadpool(_lookup, rt.read_engine, creds.credentials)
+        who = await run_in_threadpool(_lookup, rt.lookup_engine, creds.credentials)
     if who is None:
         raise ApiError(
             401, "unauthorized", "the token is unknown, revoked or expired", {"WWW-Authenticate": "Bearer"}
@@ -67,7 +68,13 @@ async def principal(
 
 
 def _lookup(engine: Engine, token: str) -> Principal | None:
-    with engine.connect() as conn:
+    try:
+        with engine.connect() as conn:
+            return resolve_token(conn, token)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with engine.connect() as conn:  # a pooled connection had dropped (database restarted): once more
         return resolve_token(conn, token)
 
 

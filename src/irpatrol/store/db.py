@@ -52,11 +52,13 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
-def make_engine(url: str, *, pool_size: int = 10, per_thread: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, per_thread: bool = False, pre_ping: bool = True) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a 30 s busy timeout.
 
     ``per_thread`` (SQLite only): one connection per thread, kept open, never shared
-    (for short reads on an event loop's own thread, :attr:`Runtime.loop_read_sessions`).
+    (for short reads on an event loop's own thread, :attr:`Runtime.loop_read_engine`).
+    ``pre_ping`` (PostgreSQL): test each connection with a round trip when it is taken
+    from the pool; a caller that retries once on a dropped connection may turn it off.
 
     Raises :class:`~irpatrol.errors.SettingsError` for a URL SQLAlchemy cannot parse
     or a dialect that is not SQLite or PostgreSQL.
@@ -83,7 +85,7 @@ def make_engine(url: str, *, pool_size: int = 10, per_thread: bool = False) -> E
 
         return engine
     if backend == "postgresql":
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping)
     raise SettingsError(
         "IRPATROL_DATABASE_URL", f"database {backend!r} is not supported (sqlite, postgresql)"
     )
