@@ -228,6 +228,7 @@ class LoadResult:
     p99_ms: float
     server_cpu_ms: float  # per successful request
     tool_cores: float = 0.0  # the load tool's CPU seconds per second of the run
+    warmup_created: int = 0  # 201 answers in the warm-up before the measured run (not counted)
 
 
 def _children_cpu_s() -> float:
@@ -276,32 +277,43 @@ def run_locust(
     )  # fmt: skip
 
 
-def run_wrk(b: Backend, url: str, connections: int, seconds: int, server: Proc) -> LoadResult:
+def run_wrk(
+    b: Backend, url: str, connections: int, seconds: int, server: Proc, warmup_s: int = 0
+) -> LoadResult:
     """Uploads driven by wrk (C, event loop; ``wrk_upload.lua`` builds each distinct request).
 
     locust spends about a core of its own to drive 32 upload users on this 2-core machine;
     wrk drives the same request stream with a few per cent of one, so the server's figure
-    is less the load tool's.  Both count only 201 answers.
+    is less the load tool's.  Both count only 201 answers.  ``warmup_s`` seconds of the same
+    load run first and are not counted: a fresh server's first seconds (its processes
+    importing, database connections opened, statements prepared) are start-up, not
+    throughput.
     """
     if shutil.which("wrk") is None:
         raise SystemExit("--load-tool wrk needs the wrk program (Debian package wrk)")
-    run = uuid.uuid4().hex[:12]
-    cmd = [
-        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), url,
-        "--", b.token, str(E40), run,
-    ]  # fmt: skip
+
+    def wrk(secs: int) -> dict[str, int]:
+        run = uuid.uuid4().hex[:12]
+        cmd = [
+            "wrk", "-t2", f"-c{connections}", f"-d{secs}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), url,
+            "--", b.token, str(E40), run,
+        ]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60, check=False)
+        line = next((ln for ln in res.stdout.splitlines() if ln.startswith("{")), None)
+        if res.returncode or line is None:
+            raise SystemExit(f"wrk failed: {res.stdout[-2000:]} {res.stderr[-2000:]}")
+        parsed: dict[str, int] = json.loads(line)
+        return parsed
+
+    warm = wrk(warmup_s)["created"] if warmup_s > 0 else 0
     cpu0, tool0, t0 = server.cpu_s(), _children_cpu_s(), time.monotonic()
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    r = wrk(seconds)
     cpu = server.cpu_s() - cpu0
     tool_cores = (_children_cpu_s() - tool0) / (time.monotonic() - t0)
-    line = next((ln for ln in res.stdout.splitlines() if ln.startswith("{")), None)
-    if res.returncode or line is None:
-        raise SystemExit(f"wrk failed: {res.stdout[-2000:]} {res.stderr[-2000:]}")
-    r = json.loads(line)
     n, f = r["created"] + r["other"], r["other"]
     return LoadResult(
         n, f, r["created"] / (r["duration_us"] / 1e6), r["p50_us"] / 1000, r["p95_us"] / 1000,
-        r["p99_us"] / 1000, 1000 * cpu / max(r["created"], 1), tool_cores,
+        r["p99_us"] / 1000, 1000 * cpu / max(r["created"], 1), tool_cores, warm,
     )  # fmt: skip
 
 
@@ -469,6 +481,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--upload-seconds", type=int, default=20)
     ap.add_argument("--readers", type=int, default=50)
     ap.add_argument("--read-seconds", type=int, default=15)
+    ap.add_argument(
+        "--warmup-seconds",
+        type=int,
+        default=3,
+        help="uploads for this long before the measured run, not counted (wrk only; default 3)",
+    )
     ap.add_argument("--backlog", type=int, default=200, help="pending captures for the analysis stage")
     ap.add_argument("--workers", default="1,2", help="worker process counts for the analysis stage")
     ap.add_argument(
@@ -504,18 +522,21 @@ def main(argv: list[str] | None = None) -> int:
                 srv, url = start_server(b.env, work / f"serve-{name}.log", processes=procs)
                 try:
                     if args.load_tool == "wrk":
-                        up = run_wrk(b, url, args.upload_users, args.upload_seconds, srv)
+                        up = run_wrk(b, url, args.upload_users, args.upload_seconds, srv, args.warmup_seconds)
                     else:
                         up = run_locust(b, url, "Uploader", args.upload_users, args.upload_seconds, work, srv)
                 finally:
                     srv.stop()
                 stored = count_rows(b, "captures")
+                warm = ""
+                if up.warmup_created:
+                    warm = f" (+{up.warmup_created} in the {args.warmup_seconds} s warm-up)"
                 rows.append((
                     name,
                     f"(a) uploads accepted/s, {args.upload_users} {args.load_tool} clients, E40 70 kB, "
                     f"{_procs(procs)}",
                     f"**{up.rps:.0f}/s** (p50 {up.p50_ms:.0f} ms, p95 {up.p95_ms:.0f} ms; "
-                    f"{up.requests - up.failures} answered 201, {stored} rows, {up.failures} failed; "
+                    f"{up.requests - up.failures} answered 201{warm}, {stored} rows, {up.failures} failed; "
                     f"{args.load_tool} used {up.tool_cores:.2f} cores)",
                     f"{up.server_cpu_ms:.1f} ms",
                 ))  # fmt: skip
