@@ -152,6 +152,35 @@ def rank_of(
     return None
 
 
+@dataclass(frozen=True)
+class Trial:
+    """One injected defect: where (row ``cy``, column ``cx``), how strong (K) and wide (px),
+    the spots reported on the modified frame and the defect's headline rank (``None``: missed)."""
+
+    cy: int
+    cx: int
+    amp: float
+    sigma: float
+    spots: list[HotSpot]
+    stronger: list[tuple[int, int]]
+    rank: int | None
+
+
+def one_trial(fr: Frame, clean: Sequence[HotSpot], rng: np.random.RandomState) -> Trial:
+    """Draw a defect from ``rng`` (amplitude, width, then site: this order fixes the seeded
+    sequence), inject it into ``fr`` and rank it among the spots found; ``clean`` are the
+    unmodified frame's spots."""
+    amp = float(rng.uniform(5.0, 25.0))
+    sigma = float(rng.uniform(2.0, 5.0))
+    sites = structure_pixels(fr, sigma)
+    idx = int(sites[rng.randint(sites.size)])
+    cy, cx = divmod(idx, fr.celsius.shape[1])
+    t = inject(fr.celsius, cy, cx, amp, sigma)
+    spots = list(find_hotspots(t, valid=fr.valid, max_spots=MAX_SPOTS).spots)
+    stronger = [s.peak_xy for s in clean if s.excess_k >= amp]
+    return Trial(cy, cx, amp, sigma, spots, stronger, rank_of(spots, cy, cx, 2 * sigma + 1, stronger))
+
+
 def run(frames: list[Frame], *, trials: int, seed: int) -> dict[str, Any]:
     """Inject ``trials`` defects per frame; per band: counts of each rank bin."""
     rng = np.random.RandomState(seed)
@@ -170,17 +199,11 @@ def run(frames: list[Frame], *, trials: int, seed: int) -> dict[str, Any]:
         by_frame[fr.label] = Counter()
         plain_frame[fr.label] = Counter()
         for _ in range(trials):
-            amp = float(rng.uniform(5.0, 25.0))
-            sigma = float(rng.uniform(2.0, 5.0))
-            sites = structure_pixels(fr, sigma)
-            idx = int(sites[rng.randint(sites.size)])
-            cy, cx = divmod(idx, fr.celsius.shape[1])
-            t = inject(fr.celsius, cy, cx, amp, sigma)
-            spots = find_hotspots(t, valid=fr.valid, max_spots=MAX_SPOTS).spots
-            stronger = [s.peak_xy for s in res.spots if s.excess_k >= amp]
+            tr = one_trial(fr, res.spots, rng)
+            amp = tr.amp
             band = next(b for b in BANDS if b[0] <= amp < b[1] or (b[1] == 25.0 and amp == 25.0))
-            k_adj = key(rank_of(spots, cy, cx, 2 * sigma + 1, stronger))
-            k_plain = key(rank_of(spots, cy, cx, 2 * sigma + 1))
+            k_adj = key(tr.rank)
+            k_plain = key(rank_of(tr.spots, tr.cy, tr.cx, 2 * tr.sigma + 1))
             by_band[band][k_adj] += 1
             by_frame[fr.label][k_adj] += 1
             plain_band[band][k_plain] += 1

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_recall import MAX_SPOTS, inject, load_frames, rank_of, structure_pixels
+from bench_recall import MAX_SPOTS, load_frames, one_trial
 from irpatrol.diagnosis.hotspots import find_hotspots
 
 
@@ -36,26 +36,18 @@ def record(seed: int, trials: int, dji_refs: bool, out: Path) -> None:
             res = find_hotspots(fr.celsius, valid=fr.valid, max_spots=MAX_SPOTS)
             clean = [s.to_dict() for s in res.spots]
             for _ in range(trials):
-                amp = float(rng.uniform(5.0, 25.0))
-                sigma = float(rng.uniform(2.0, 5.0))
-                sites = structure_pixels(fr, sigma)
-                idx = int(sites[rng.randint(sites.size)])
-                cy, cx = divmod(idx, fr.celsius.shape[1])
-                t = inject(fr.celsius, cy, cx, amp, sigma)
-                spots = find_hotspots(t, valid=fr.valid, max_spots=MAX_SPOTS).spots
-                stronger = [s.peak_xy for s in res.spots if s.excess_k >= amp]
-                rank = rank_of(spots, cy, cx, 2 * sigma + 1, stronger)
+                tr = one_trial(fr, res.spots, rng)
                 sets[group].append(
                     {
                         "frame": fr.label,
-                        "cy": cy,
-                        "cx": cx,
-                        "amp": amp,
-                        "sigma": sigma,
-                        "rank": rank,
-                        "spots": [s.to_dict() for s in spots],
+                        "cy": tr.cy,
+                        "cx": tr.cx,
+                        "amp": tr.amp,
+                        "sigma": tr.sigma,
+                        "rank": tr.rank,
+                        "spots": [s.to_dict() for s in tr.spots],
                         "clean": clean,
-                        "stronger": stronger,
+                        "stronger": tr.stronger,
                     }
                 )
     out.write_bytes(pickle.dumps(sets))

@@ -106,6 +106,29 @@ def make_token(rt: Runtime, name: str, role: str, scopes: tuple[str, ...] | None
     return secret
 
 
+def make_point(rt: Runtime, rated_current_a: float | None = None) -> tuple[int, int]:
+    """A station S1 with one component and one inspection point P1; ``(point id, station id)``."""
+    from irpatrol.store.models import Asset, Point
+
+    with rt.sessions() as s, s.begin():
+        station = Asset(kind="station", code="S1", name="110kV 测试站")
+        s.add(station)
+        s.flush()
+        station.station_id = station.id
+        comp = Asset(
+            kind="component", code="C1", name="刀闸触头", parent_id=station.id, station_id=station.id
+        )
+        s.add(comp)
+        s.flush()
+        point = Point(
+            code="P1", name="A相触头", component_id=comp.id, station_id=station.id, part="connector",
+            rated_current_a=rated_current_a,
+        )  # fmt: skip
+        s.add(point)
+        s.flush()
+        return point.id, station.id
+
+
 def auth(token: str) -> dict[str, str]:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {token}"}

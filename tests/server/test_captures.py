@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from irpatrol.server.runtime import Runtime
-from tests.server.conftest import E40, FUSES, drain, upload
+from tests.server.conftest import E40, FUSES, drain, make_point, upload
 
 
 def test_upload_answers_201_pending_then_analyzed(
@@ -47,31 +47,13 @@ def test_same_key_same_row(client: TestClient, rt: Runtime, operator: dict[str, 
 def test_load_current_gives_the_load_ratio_from_the_points_rated_current(
     client: TestClient, rt: Runtime, operator: dict[str, str]
 ) -> None:
-    from irpatrol.store.models import Asset, Point
-
-    with rt.sessions() as s, s.begin():
-        station = Asset(kind="station", code="S1", name="110kV 测试站")
-        s.add(station)
-        s.flush()
-        station.station_id = station.id
-        comp = Asset(
-            kind="component", code="C1", name="刀闸触头", parent_id=station.id, station_id=station.id
-        )
-        s.add(comp)
-        s.flush()
-        point = Point(
-            code="P1", name="A相触头", component_id=comp.id, station_id=station.id, part="connector",
-            rated_current_a=630.0,
-        )  # fmt: skip
-        s.add(point)
-        s.flush()
-        point_id = point.id
+    point_id, station_id = make_point(rt, rated_current_a=630.0)
     r = upload(client, operator, E40, key="lc-1", point_id=point_id, load_current_a=315)
     assert r.status_code == 201, r.text
     got = client.get(f"/api/v1/captures/{r.json()['id']}", headers=operator).json()
     assert got["load_current_a"] == 315
     assert got["load_ratio"] == 0.5
-    assert got["station_id"] == station.id
+    assert got["station_id"] == station_id
     bad = upload(client, operator, E40, key="lc-2", load_current_a=-3)
     assert bad.status_code == 422
     assert "load_current_a" in bad.json()["error"]["message"]

@@ -19,8 +19,8 @@ from irpatrol.store.captures import (
     prepare_capture,
     record_captures,
 )
-from irpatrol.store.models import Asset, Capture, Point
-from tests.server.conftest import E40, FUSES
+from irpatrol.store.models import Capture
+from tests.server.conftest import E40, FUSES, make_point
 
 
 def _prepared(rt: Runtime, key: str | None, path: object = E40, **fields: object) -> PreparedCapture:
@@ -35,26 +35,6 @@ def _prepared(rt: Runtime, key: str | None, path: object = E40, **fields: object
     )
 
 
-def _point(rt: Runtime) -> tuple[int, int]:
-    with rt.sessions() as s, s.begin():
-        station = Asset(kind="station", code="S1", name="110kV 测试站")
-        s.add(station)
-        s.flush()
-        station.station_id = station.id
-        comp = Asset(
-            kind="component", code="C1", name="刀闸触头", parent_id=station.id, station_id=station.id
-        )
-        s.add(comp)
-        s.flush()
-        point = Point(
-            code="P1", name="A相触头", component_id=comp.id, station_id=station.id, part="connector",
-            rated_current_a=400.0,
-        )  # fmt: skip
-        s.add(point)
-        s.flush()
-        return point.id, station.id
-
-
 def _rows(rt: Runtime) -> dict[str | None, int]:
     with rt.sessions() as s:
         counts = s.execute(select(Capture.idempotency_key, func.count()).group_by(Capture.idempotency_key))
@@ -62,7 +42,7 @@ def _rows(rt: Runtime) -> dict[str | None, int]:
 
 
 def test_one_batch_answers_each_upload_on_its_own(rt: Runtime) -> None:
-    point_id, station_id = _point(rt)
+    point_id, station_id = make_point(rt, rated_current_a=400.0)
     with rt.sessions() as s:
         [old] = record_captures(s, [_prepared(rt, "old")])
     assert isinstance(old, Accepted)

@@ -2,9 +2,10 @@
 
 The order makes an acknowledged upload durable and a retried one harmless:
 the file is checked as a radiometric image (headers only), stored
-content-addressed and flushed to disk, then the row is inserted and committed
-with the client's idempotency key unique in the table.  Only then does the API
-answer 201.  The same key again finds the same row (200); a race between two
+content-addressed and flushed to disk (:func:`prepare_capture`), then the row is
+inserted and committed with the client's idempotency key unique in the table, alone
+(:func:`record_capture`) or with every other upload waiting (:func:`record_captures`,
+the server's group commit).  Only then does the API answer 201.  The same key again finds the same row (200); a race between two
 requests with one key is settled by the unique constraint.
 """
 
@@ -143,36 +144,14 @@ def prepare_capture(
     )
 
 
-def accept_capture(
-    session: Session,
-    blobs: BlobStore,
-    data: bytes,
-    *,
-    filename: str,
-    fields: CaptureFields,
-    idempotency_key: str | None,
-    user_id: int | None,
-) -> tuple[Capture, bool]:
-    """Store and record an upload; return the capture and whether it is new.
-
-    With an ``idempotency_key`` already used, the existing capture is returned
-    (``False``); a different file under the same key is a :class:`ParameterError`.
-    Commits the session.
-    """
-    prepared = prepare_capture(
-        blobs, data, filename=filename, fields=fields, idempotency_key=idempotency_key, user_id=user_id
-    )
-    return record_capture(session, prepared)
-
-
 def record_capture(session: Session, prepared: PreparedCapture) -> tuple[Capture, bool]:
     """Insert one prepared upload in one short transaction; return the capture and whether it is new.
 
     It is the only time SQLite's write lock is held, and on PostgreSQL one checkout and one
     commit.  A retried key is settled by the unique constraint at the insert.  Commits.
     """
-    fields = prepared.fields
-    station_id, rated_a = _station_of(session, fields)
+    points, executions = _stations(session, [prepared])
+    station_id, rated_a = _station_from(prepared.fields, points, executions)
     cap = Capture(**_row(prepared, station_id, rated_a))
     session.add(cap)
     try:
@@ -202,18 +181,7 @@ def record_captures(session: Session, batch: Sequence[PreparedCapture]) -> list[
     raised: the caller then records the uploads one by one (:func:`record_capture`).
     """
     answers: list[Accepted | ParameterError | None] = [None] * len(batch)
-    points = _rows_by_id(
-        session,
-        select(Point.id, Point.station_id, Point.rated_current_a),
-        Point.id,
-        {p.fields.point_id for p in batch if p.fields.point_id is not None},
-    )
-    executions = _rows_by_id(
-        session,
-        select(Execution.id, PatrolPlan.station_id).outerjoin(PatrolPlan, PatrolPlan.id == Execution.plan_id),
-        Execution.id,
-        {p.fields.execution_id for p in batch if p.fields.execution_id is not None},
-    )
+    points, executions = _stations(session, batch)
     keys = {p.idempotency_key for p in batch if p.idempotency_key is not None}
     used: dict[str, Accepted] = {}
     if keys:
@@ -274,10 +242,29 @@ def _rows_by_id(session: Session, query: Any, id_column: Any, ids: set[int]) -> 
     return {row[0]: tuple(row) for row in session.execute(query.where(id_column.in_(ids)))}
 
 
+def _stations(
+    session: Session, batch: Sequence[PreparedCapture]
+) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
+    """The points (id, station, rated current A) and executions (id, station) the uploads name."""
+    points = _rows_by_id(
+        session,
+        select(Point.id, Point.station_id, Point.rated_current_a),
+        Point.id,
+        {p.fields.point_id for p in batch if p.fields.point_id is not None},
+    )
+    executions = _rows_by_id(
+        session,
+        select(Execution.id, PatrolPlan.station_id).outerjoin(PatrolPlan, PatrolPlan.id == Execution.plan_id),
+        Execution.id,
+        {p.fields.execution_id for p in batch if p.fields.execution_id is not None},
+    )
+    return points, executions
+
+
 def _station_from(
     fields: CaptureFields, points: dict[int, tuple[Any, ...]], executions: dict[int, tuple[Any, ...]]
 ) -> tuple[int | None, float | None]:
-    """:func:`_station_of` from rows read once for a batch."""
+    """The capture's station (from its point or execution) and the point's rated current (A)."""
     station = None
     rated = None
     if fields.point_id is not None:
@@ -333,24 +320,3 @@ def _ratio(current_a: float | None, rated_a: float | None) -> float | None:
     if current_a is None or not rated_a or rated_a <= 0:
         return None
     return round(current_a / rated_a, 4)
-
-
-def _station_of(session: Session, fields: CaptureFields) -> tuple[int | None, float | None]:
-    """The capture's station (from its point or execution) and the point's rated current (A)."""
-    station = None
-    rated = None
-    if fields.point_id is not None:
-        point = session.get(Point, fields.point_id)
-        if point is None:
-            raise ParameterError("point_id", fields.point_id, "the id of an existing inspection point")
-        station = point.station_id
-        rated = point.rated_current_a
-    if fields.execution_id is not None:
-        ex = session.get(Execution, fields.execution_id)
-        if ex is None:
-            raise ParameterError(
-                "execution_id", fields.execution_id, "the id of an existing patrol execution"
-            )
-        plan = session.get(PatrolPlan, ex.plan_id)
-        station = station or (plan.station_id if plan else None)
-    return station, rated
