@@ -186,6 +186,18 @@ def test_cli_trend_by_id_and_code_same_json_as_the_api(
     assert CODE in table.stdout
     assert "ΔT@rated" in table.stdout
     assert api["analysis"]["warnings"][0]["text"] in table.stdout
+    assert "patrols): slope" in table.stdout
+    zh = runner.invoke(
+        cli, ["trend", "--point", CODE]
+    )  # Chinese by default: the words too, not only the warnings
+    assert zh.exit_code == 0, zh.output
+    assert "额定温差" in zh.stdout
+    assert "次巡检）：斜率" in zh.stdout
+    assert "ΔT@rated" not in zh.stdout
+    assert "依据结果" in zh.stdout
+    head, first = zh.stdout.splitlines()[1:3]  # columns line up in terminal cells (CJK is two wide)
+    cells = [sum(2 if ord(c) >= 0x2E80 else 1 for c in line) for line in (head, first)]
+    assert cells[0] == cells[1], (head, first)
     missing = runner.invoke(cli, ["trend", "--point", "NO-SUCH-POINT"])
     assert missing.exit_code != 0
     assert "point NO-SUCH-POINT does not exist" in missing.output
