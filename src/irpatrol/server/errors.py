@@ -8,12 +8,13 @@ unexpected is a 500 whose body says nothing internal (the log has the traceback)
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as DBDataError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
@@ -46,6 +47,9 @@ _CODES = {
 }
 
 
+_Row = TypeVar("_Row")
+
+
 class ApiError(Exception):
     """An error the API answers with: HTTP status, a stable machine code and a message for people."""
 
@@ -72,6 +76,14 @@ def error_response(
 def not_found(what: str, ident: object) -> ApiError:
     """404 naming the object."""
     return ApiError(404, "not_found", f"{what} {ident} does not exist")
+
+
+def get_or_404(session: Session, model: type[_Row], ident: object, what: str) -> _Row:
+    """The row of ``model`` with primary key ``ident``; 404 naming it (``what``) if there is none."""
+    row = session.get(model, ident)
+    if row is None:
+        raise not_found(what, ident)
+    return row
 
 
 def _library_error(exc: IrpatrolError) -> tuple[int, str]:

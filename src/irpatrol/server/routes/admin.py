@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.errors import ApiError, get_or_404, not_found
 from irpatrol.server.schemas import (
     AuditOut,
     DeliveryOut,
@@ -75,9 +75,7 @@ def add_webhook(body: WebhookIn, db: DB, who: Admin) -> WebhookOut:
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Stop a webhook")
 def delete_webhook(webhook_id: int, db: DB, who: Admin) -> None:
-    hook = db.get(Webhook, webhook_id)
-    if hook is None:
-        raise not_found("webhook", webhook_id)
+    hook = get_or_404(db, Webhook, webhook_id, "webhook")
     hook.active = False
     audit(db, who, "webhook.disable", "webhook", hook.id)
     db.commit()

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from irpatrol.errors import DataFileError
 from irpatrol.server.asset_schemas import AssetDetail, AssetNode, AssetRef, ImportResult, PointOut, PointTrend
-from irpatrol.server.errors import ApiError, error_body, not_found
+from irpatrol.server.errors import ApiError, error_body, get_or_404, not_found
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, RT, AssetEditor, Reader, audit
 from irpatrol.server.trend import trend_document
@@ -128,9 +128,7 @@ def get_tree(db: DB, who: Reader, station_id: int | None = None) -> list[dict[st
 @router.get("/assets/{asset_id}", response_model=AssetDetail, summary="One node of the asset tree")
 def get_asset(asset_id: int, db: DB, who: Reader) -> AssetDetail:
     """The node, its ancestors (``path``, station first) and its subtree with points."""
-    a = db.get(Asset, asset_id)
-    if a is None:
-        raise not_found("asset", asset_id)
+    a = get_or_404(db, Asset, asset_id, "asset")
     sub = asset_tree(db, station_id=a.station_id, root_id=a.id)
     path = [AssetRef(id=x.id, kind=x.kind, code=x.code, name=x.name) for x in asset_path(db, a.parent_id)]
     return AssetDetail.model_validate({**sub[0], "path": path})
@@ -173,9 +171,7 @@ def list_points(
 @router.get("/points/{point_id}", response_model=PointOut, summary="One inspection point")
 def get_point(point_id: int, db: DB, who: Reader) -> PointOut:
     """The point with its regions (``spec``) and its place in the tree (``path``, station first)."""
-    p = db.get(Point, point_id)
-    if p is None:
-        raise not_found("point", point_id)
+    p = get_or_404(db, Point, point_id, "point")
     return _point_out(db, p, with_path=True)
 
 
@@ -197,8 +193,6 @@ def get_point_trend(
     ``projected-threshold``) with their evidence, texts in ``lang``; ``chart`` the data to
     plot (docs/trend.md).  ``since`` inclusive, ``until`` exclusive.
     """
-    p = db.get(Point, point_id)
-    if p is None:
-        raise not_found("point", point_id)
+    p = get_or_404(db, Point, point_id, "point")
     doc = trend_document(db, p, rt.settings, since=since, until=until, lang=lang)
     return PointTrend.model_validate(doc)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from irpatrol.errors import ParameterError
-from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.errors import ApiError, get_or_404
 from irpatrol.server.routes.viewer import MatrixParams, matrix_params, thermogram_overrides
 from irpatrol.server.routes.viewer import router as viewer_router
 from irpatrol.server.schemas import CaptureAccepted, CaptureOut, FindingOut, Page
@@ -164,9 +164,7 @@ def get_capture(
     capture_id: int, db: DB, who: Reader, lang: Annotated[Literal["zh", "en"], Query()] = "zh"
 ) -> CaptureOut:
     """Status (``pending``, ``analyzed``, ``failed``), conditions, measurements and findings."""
-    cap = db.get(Capture, capture_id)
-    if cap is None:
-        raise not_found("capture", capture_id)
+    cap = get_or_404(db, Capture, capture_id, "capture")
     return capture_out(cap, lang=lang, with_findings=True)
 
 
@@ -226,9 +224,7 @@ def capture_matrix(
     """
     from irpatrol.formats import open_thermal
 
-    cap = db.get(Capture, capture_id)
-    if cap is None:
-        raise not_found("capture", capture_id)
+    cap = get_or_404(db, Capture, capture_id, "capture")
     with open_thermal(rt.blobs.get(cap.sha256), name=cap.filename) as tf:
         frame = tf.first_frame()
         t = frame.thermogram(**thermogram_overrides(frame, params))
@@ -249,9 +245,7 @@ def capture_matrix(
 )
 def capture_file(capture_id: int, db: DB, rt: RT, who: Reader) -> Response:
     """The original radiometric file as uploaded (its SHA-256 in ``ETag``)."""
-    cap = db.get(Capture, capture_id)
-    if cap is None:
-        raise not_found("capture", capture_id)
+    cap = get_or_404(db, Capture, capture_id, "capture")
     return Response(
         content=rt.blobs.get(cap.sha256),
         media_type="application/octet-stream",

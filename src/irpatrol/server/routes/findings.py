@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import defer
 
-from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.errors import ApiError, get_or_404
 from irpatrol.server.filters import FindingQuery
 from irpatrol.server.schemas import FindingOut, Page, ReviewIn, StatusIn
 from irpatrol.server.security import DB, RT, Reader, Reviewer, audit
@@ -59,18 +59,14 @@ def list_findings(
 
 @router.get("/findings/{finding_id}", response_model=FindingOut, summary="One finding with all its facts")
 def get_finding(finding_id: int, db: DB, who: Reader, lang: Literal["zh", "en"] = "zh") -> FindingOut:
-    f = db.get(Finding, finding_id)
-    if f is None:
-        raise not_found("finding", finding_id)
+    f = get_or_404(db, Finding, finding_id, "finding")
     return finding_out(f, lang=lang)
 
 
 @router.post("/findings/{finding_id}/review", response_model=FindingOut, summary="Review a finding")
 def review_finding(finding_id: int, body: ReviewIn, db: DB, who: Reviewer) -> FindingOut:
     """Confirm it, call it a false alarm, or correct the value or grade; recorded in the audit log."""
-    f = db.get(Finding, finding_id)
-    if f is None:
-        raise not_found("finding", finding_id)
+    f = get_or_404(db, Finding, finding_id, "finding")
     if body.verdict == "corrected" and body.corrected_value_c is None and body.corrected_grade is None:
         raise ApiError(422, "invalid", "a correction needs corrected_value_c or corrected_grade")
     before = {"review_status": f.review_status, "corrected_value_c": f.corrected_value_c}
@@ -102,9 +98,7 @@ def review_finding(finding_id: int, body: ReviewIn, db: DB, who: Reviewer) -> Fi
 @router.post("/findings/{finding_id}/status", response_model=FindingOut, summary="Change a defect's status")
 def change_status(finding_id: int, body: StatusIn, db: DB, rt: RT, who: Reviewer) -> FindingOut:
     """open → in_repair → closed (closed may be reopened); a closed serious/critical defect is pushed."""
-    f = db.get(Finding, finding_id)
-    if f is None:
-        raise not_found("finding", finding_id)
+    f = get_or_404(db, Finding, finding_id, "finding")
     if f.defect_status is None:
         raise ApiError(409, "conflict", f"finding {f.id} is graded {f.grade}: it is not a defect")
     if body.status == f.defect_status:

@@ -16,7 +16,7 @@ from irpatrol.server.asset_schemas import (
     PlanIn,
     PlanOut,
 )
-from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.errors import ApiError, get_or_404
 from irpatrol.server.schemas import Page
 from irpatrol.server.security import DB, AssetEditor, Reader, Uploader, audit
 from irpatrol.store.findings import count_rows
@@ -34,16 +34,12 @@ router = APIRouter(tags=["plans"])
 
 
 def _plan(db: Any, plan_id: int) -> PatrolPlan:
-    plan = db.get(PatrolPlan, plan_id)
-    if plan is None:
-        raise not_found("plan", plan_id)
+    plan = get_or_404(db, PatrolPlan, plan_id, "plan")
     return plan
 
 
 def _execution(db: Any, execution_id: int) -> Execution:
-    ex = db.get(Execution, execution_id)
-    if ex is None:
-        raise not_found("execution", execution_id)
+    ex = get_or_404(db, Execution, execution_id, "execution")
     return ex
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from irpatrol.formats.base import ThermalFrame
 from irpatrol.formats.dji import DjiFrame
-from irpatrol.server.errors import ApiError, not_found
+from irpatrol.server.errors import ApiError, get_or_404
 from irpatrol.server.security import DB, RT, Reader
 from irpatrol.store.models import Capture
 from irpatrol.thermal.radiometry import KELVIN_OFFSET
@@ -178,9 +178,7 @@ class Radiometry(BaseModel):
 
 
 def _capture(db: DB, capture_id: int) -> Capture:
-    cap = db.get(Capture, capture_id)
-    if cap is None:
-        raise not_found("capture", capture_id)
+    cap = get_or_404(db, Capture, capture_id, "capture")
     return cap
 
 
