@@ -5,8 +5,9 @@ the file is checked as a radiometric image (headers only), stored
 content-addressed and flushed to disk (:func:`prepare_capture`), then the row is
 inserted and committed with the client's idempotency key unique in the table, alone
 (:func:`record_capture`) or with every other upload waiting (:func:`record_captures`,
-the server's group commit).  Only then does the API answer 201.  The same key again finds the same row (200); a race between two
-requests with one key is settled by the unique constraint.
+the server's group commit).  Only then does the API answer 201.  The same key
+again finds the same row (200); a race between two requests with one key is
+settled by the unique constraint.
 """
 
 from __future__ import annotations
