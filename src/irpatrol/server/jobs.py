@@ -147,6 +147,7 @@ def analyze_capture(rt: Runtime, capture_id: int) -> JobOutcome:
                 load_ratio=cap.load_ratio,
                 humidity_pct=cap.humidity,
                 wind_ms=cap.wind_ms,
+                distance_m=cap.distance_m,
             ),
             reference_loader=_reference_loader(rt),
         )

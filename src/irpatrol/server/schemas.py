@@ -101,6 +101,7 @@ class CaptureOut(BaseModel):
     ambient_c: float | None
     humidity: float | None
     wind_ms: float | None
+    distance_m: float | None = Field(None, description="Camera-to-target distance the uploader gave, m")
     load_current_a: float | None
     load_ratio: float | None
     attempts: int

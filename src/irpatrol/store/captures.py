@@ -44,6 +44,7 @@ class CaptureFields:
     ambient_c: float | None = None
     humidity: float | None = None
     wind_ms: float | None = None
+    distance_m: float | None = None
     load_current_a: float | None = None
     load_ratio: float | None = None
 
@@ -62,6 +63,9 @@ class CaptureFields:
             v = getattr(self, name)
             if v is not None and not (math.isfinite(v) and lo <= v <= hi):
                 raise ParameterError(name, v, f"a number from {lo:g} to {hi:g}")
+        d = self.distance_m
+        if d is not None and not (math.isfinite(d) and 0.0 < d <= 1000.0):
+            raise ParameterError("distance_m", d, "a distance above 0 and at most 1000 m")
         if self.fix_quality is not None and self.fix_quality not in FIX_QUALITIES:
             raise ParameterError("fix_quality", self.fix_quality, f"one of {', '.join(FIX_QUALITIES)}")
         if (self.lat is None) != (self.lon is None):
@@ -302,6 +306,7 @@ def _row(prepared: PreparedCapture, station_id: int | None, rated_a: float | Non
         "ambient_c": f.ambient_c,
         "humidity": f.humidity,
         "wind_ms": f.wind_ms,
+        "distance_m": f.distance_m,
         "load_current_a": f.load_current_a,
         "load_ratio": f.load_ratio if f.load_ratio is not None else _ratio(f.load_current_a, rated_a),
         "status": "pending",

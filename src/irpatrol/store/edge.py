@@ -170,6 +170,7 @@ def _capture_of(
         ambient_c=finite(cond.get("ambient_c")),
         humidity=finite(cond.get("humidity_pct")),
         wind_ms=finite(cond.get("wind_ms")),
+        distance_m=finite(cond.get("distance_m")),
         load_ratio=finite(cond.get("load_ratio")),
         status="pending",
     )

@@ -221,6 +221,9 @@ class Capture(Base):
     humidity: Mapped[float | None] = mapped_column(Float)
     """Relative humidity, %."""
     wind_ms: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    """Camera-to-target distance, m, as the uploader measured it (rangefinder, preset), for the
+    measurability check; the inspection point's configured ``distance_m`` comes first."""
     load_current_a: Mapped[float | None] = mapped_column(Float)
     """Load current at capture time, A (from the robot's or SCADA's reading)."""
     load_ratio: Mapped[float | None] = mapped_column(Float)

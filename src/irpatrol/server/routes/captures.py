@@ -37,6 +37,7 @@ FORM_FIELDS: dict[str, Any] = {
     "ambient_c": float,
     "humidity": float,
     "wind_ms": float,
+    "distance_m": float,
     "load_current_a": float,
     "load_ratio": float,
 }
@@ -71,6 +72,12 @@ _UPLOAD_SCHEMA = {
                         "ambient_c": {"type": "number"},
                         "humidity": {"type": "number", "minimum": 0, "maximum": 100},
                         "wind_ms": {"type": "number", "minimum": 0},
+                        "distance_m": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "maximum": 1000,
+                            "description": "Camera-to-target distance, m (for the measurability check)",
+                        },
                         "load_current_a": {"type": "number", "minimum": 0},
                         "load_ratio": {"type": "number", "minimum": 0},
                     },
