@@ -731,6 +731,7 @@ function metaList(cap, ctx) {
     [t("capture.min_max"), cap.min_c !== null && cap.max_c !== null ? `${fmtC(cap.min_c)} / ${fmtC(cap.max_c)} °C` : "—"],
     [t("capture.ambient"), cap.ambient_c !== null && cap.ambient_c !== undefined ? `${fmtC(cap.ambient_c)} °C` : "—"],
   ];
+  if (cap.distance_m !== null && cap.distance_m !== undefined) items.push([t("capture.distance"), `${cap.distance_m} m`]);
   if (cap.point_id) items.push([t("capture.point"), h("a", { href: `#/points/${cap.point_id}` }, `#${cap.point_id}`)]);
   if (cap.execution_id) items.push([t("capture.execution"), h("a", { href: `#/executions/${cap.execution_id}` }, `#${cap.execution_id}`)]);
   if (cap.error) items.push([t("capture.error"), cap.error]);
