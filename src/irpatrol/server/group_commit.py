@@ -121,7 +121,6 @@ class UploadCommitter:
     def _one(self, prepared: PreparedCapture) -> Accepted | BaseException:
         try:
             with self._rt.sessions() as s:
-                cap, created = record_capture(s, prepared)
-            return Accepted(cap.id, cap.sha256, cap.status, created)
+                return record_capture(s, prepared)
         except Exception as exc:
             return exc

@@ -16,7 +16,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -149,8 +149,8 @@ def prepare_capture(
     )
 
 
-def record_capture(session: Session, prepared: PreparedCapture) -> tuple[Capture, bool]:
-    """Insert one prepared upload in one short transaction; return the capture and whether it is new.
+def record_capture(session: Session, prepared: PreparedCapture) -> Accepted:
+    """Insert one prepared upload in one short transaction; say which capture it is and whether it is new.
 
     It is the only time SQLite's write lock is held, and on PostgreSQL one checkout and one
     commit.  A retried key is settled by the unique constraint at the insert.  Commits.
@@ -169,8 +169,11 @@ def record_capture(session: Session, prepared: PreparedCapture) -> tuple[Capture
         existing = session.scalar(select(Capture).where(Capture.idempotency_key == key))
         if existing is None:
             raise
-        return _same_or_conflict(existing, prepared.sha256), False
-    return cap, True
+        answer = _same_key(Accepted(existing.id, existing.sha256, existing.status, created=False), prepared)
+        if isinstance(answer, ParameterError):
+            raise answer from None
+        return answer
+    return Accepted(cap.id, cap.sha256, cap.status, created=True)
 
 
 def record_captures(session: Session, batch: Sequence[PreparedCapture]) -> list[Accepted | ParameterError]:
@@ -228,7 +231,7 @@ def record_captures(session: Session, batch: Sequence[PreparedCapture]) -> list[
     for i, first in repeats:
         earlier = answers[first]
         assert isinstance(earlier, Accepted)
-        answers[i] = _same_key(Accepted(earlier.id, earlier.sha256, earlier.status, False), batch[i])
+        answers[i] = _same_key(replace(earlier, created=False), batch[i])
     return [a for a in answers if a is not None]
 
 
@@ -311,14 +314,6 @@ def _row(prepared: PreparedCapture, station_id: int | None, rated_a: float | Non
         "load_ratio": f.load_ratio if f.load_ratio is not None else _ratio(f.load_current_a, rated_a),
         "status": "pending",
     }
-
-
-def _same_or_conflict(existing: Capture, sha256: str) -> Capture:
-    if existing.sha256 != sha256:
-        raise ParameterError(
-            "Idempotency-Key", existing.idempotency_key, "a new key: it was used for a different file"
-        )
-    return existing
 
 
 def _ratio(current_a: float | None, rated_a: float | None) -> float | None:
