@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from irpatrol.config import load_settings
 from irpatrol.server.runtime import open_runtime
-from irpatrol.server.tasks import _make_huey, enqueue_analysis
+from irpatrol.server.tasks import _make_huey, enqueue_analyses
 from irpatrol.store.db import make_engine
 
 
@@ -76,7 +76,7 @@ def test_enqueue_is_one_statement_and_wakes_a_listener(
                 return execute(self, query, *a, **k)
 
             monkeypatch.setattr(psycopg.Cursor, "execute", logged)
-            enqueue_analysis(rt, 4242)
+            enqueue_analyses(rt, [4242])
             monkeypatch.undo()
             assert len(executed) == 1, executed
             assert rt.queue.pending_count() == 1

@@ -56,19 +56,14 @@ class _OneTripPostgresStorage(PostgresStorage):
                 curs.execute(sql)
 
     def enqueue(self, data: bytes, priority: int | None = None) -> None:
-        with self.db() as curs:
-            curs.execute(
-                f"WITH t AS (INSERT INTO {self.table_task} (queue, data, priority) "
-                "VALUES (%s, %s, %s) RETURNING id) SELECT pg_notify(%s, '') FROM t",
-                (self.name, data, priority or 0, self.channel),
-            )
+        self.enqueue_many([data], priority)
 
-    def enqueue_many(self, datas: list[bytes]) -> None:
+    def enqueue_many(self, datas: list[bytes], priority: int | None = None) -> None:
         """Enqueue many tasks in one statement: their rows and one wake-up commit together."""
-        values = ", ".join(["(%s, %s, 0)"] * len(datas))
+        values = ", ".join(["(%s, %s, %s)"] * len(datas))
         params: list[object] = []
         for data in datas:
-            params += [self.name, data]
+            params += [self.name, data, priority or 0]
         with self.db() as curs:
             curs.execute(
                 f"WITH t AS (INSERT INTO {self.table_task} (queue, data, priority) VALUES {values} "
@@ -147,23 +142,16 @@ def build_queue(rt: Runtime) -> Huey:
     return huey
 
 
-def enqueue_analysis(rt: Runtime, capture_id: int) -> None:
-    """Queue the analysis of a capture (the capture row must be committed first)."""
-    rt.queue.irpatrol_tasks["analyze_capture"](capture_id)
-
-
 def enqueue_analyses(rt: Runtime, capture_ids: list[int]) -> None:
-    """Queue the analysis of many captures at once (committed first): one queue write for all."""
+    """Queue the analysis of captures (their rows committed first): one queue write for all.
+
+    Both queue storages (:func:`_make_huey`) have ``enqueue_many``.
+    """
     if not capture_ids:
         return
     huey = rt.queue
     task = huey.irpatrol_tasks["analyze_capture"]
-    enqueue_many = getattr(huey.storage, "enqueue_many", None)
-    if enqueue_many is None:  # another storage: one by one
-        for cid in capture_ids:
-            task(cid)
-        return
-    enqueue_many([huey.serialize_task(task.s(cid)) for cid in capture_ids])
+    huey.storage.enqueue_many([huey.serialize_task(task.s(cid)) for cid in capture_ids])
 
 
 def kick_webhooks(rt: Runtime) -> None:
