@@ -52,43 +52,35 @@ class Runtime:
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """Sessions for lookups only: on SQLite their transactions take no write lock."""
-        return session_factory(self.read_engine)
+        return session_factory(read_only(self.engine))
 
-    @cached_property
-    def read_engine(self) -> Engine:
-        """The engine for lookups only: on SQLite their transactions take no write lock."""
-        return read_only(self.engine)
+    @property
+    def lookup_inline(self) -> bool:
+        """Whether :attr:`lookup_engine` may be used on the event loop itself (SQLite)."""
+        return self.engine.dialect.name == "sqlite"
 
     @cached_property
     def lookup_engine(self) -> Engine:
         """For single-statement lookups (the bearer token on every call).
 
-        On PostgreSQL a pool of its own, in autocommit (one statement needs no
-        transaction, which would cost two more round trips, ``BEGIN`` and ``ROLLBACK``)
-        and without the pre-ping round trip: the caller retries once on a dropped
-        connection instead (:func:`irpatrol.server.security.principal`).
+        * SQLite: read-only connections, one of the calling thread's own.  A lookup by key
+          in WAL mode is a local read that neither waits for nor blocks a writer (tens of
+          microseconds), so the API runs it on the event loop (:attr:`lookup_inline`): one
+          thread hop less on every call.
+        * PostgreSQL, where every query is a network round trip and goes through the thread
+          pool: a pool of its own, in autocommit (one statement needs no transaction, which
+          would cost two more round trips, ``BEGIN`` and ``ROLLBACK``) and without the
+          pre-ping round trip: the caller retries once on a dropped connection instead
+          (:func:`irpatrol.server.security.principal`).
         """
-        if self.engine.dialect.name != "postgresql":
-            return self.read_engine
-        engine = make_engine(self.settings.resolved_database_url(), pool_size=5, pre_ping=False)
+        url = self.settings.resolved_database_url()
+        if self.lookup_inline:
+            engine = make_engine(url, per_thread=True)
+            self._extra_engines.append(engine)
+            return read_only(engine)
+        engine = make_engine(url, pool_size=5, pre_ping=False)
         self._extra_engines.append(engine)
         return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    @cached_property
-    def loop_read_engine(self) -> Engine | None:
-        """SQLite only: read-only connections, one of the calling thread's own.
-
-        A lookup by key in SQLite's WAL mode is a local read that neither waits for nor
-        blocks a writer (tens of microseconds), so the API resolves bearer tokens with it
-        on the event loop itself: one thread hop less on every call.  ``None`` on
-        PostgreSQL, where every query is a network round trip and goes through the
-        thread pool.
-        """
-        if self.engine.dialect.name != "sqlite":
-            return None
-        engine = make_engine(self.settings.resolved_database_url(), per_thread=True)
-        self._extra_engines.append(engine)
-        return read_only(engine)
 
     def close(self) -> None:
         """Release database connections, the task queue's included (PostgreSQL keeps one open).

@@ -50,14 +50,13 @@ async def principal(
 ) -> Principal:
     """The caller behind the bearer token; 401 when there is none or it is not valid.
 
-    On SQLite the lookup runs on the event loop (:attr:`Runtime.loop_read_engine`),
+    On SQLite the lookup runs on the event loop (:attr:`Runtime.lookup_inline`),
     elsewhere in the thread pool.
     """
     if creds is None or creds.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    inline = rt.loop_read_engine
-    if inline is not None:
-        who = _lookup(inline, creds.credentials)
+    if rt.lookup_inline:
+        who = _lookup(rt.lookup_engine, creds.credentials)
     else:
         who = await run_in_threadpool(_lookup, rt.lookup_engine, creds.credentials)
     if who is None:

@@ -56,7 +56,7 @@ def make_engine(url: str, *, pool_size: int = 10, per_thread: bool = False, pre_
     """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a 30 s busy timeout.
 
     ``per_thread`` (SQLite only): one connection per thread, kept open, never shared
-    (for short reads on an event loop's own thread, :attr:`Runtime.loop_read_engine`).
+    (for short reads on an event loop's own thread, :attr:`Runtime.lookup_engine`).
     ``pre_ping`` (PostgreSQL): test each connection with a round trip when it is taken
     from the pool; a caller that retries once on a dropped connection may turn it off.
 
