@@ -553,18 +553,18 @@ def _halve(
 
 
 def _core_mean(
-    celsius: npt.NDArray[np.floating], structure: npt.NDArray[np.bool_], row: int, col: int
+    celsius: npt.NDArray[np.floating], structure: npt.NDArray[np.bool_], row: int, col: int, half: int = 1
 ) -> float:
-    """Mean (°C) of the structure pixels in the 3x3 px core centred on ``(row, col)``.
+    """Mean (°C) of the structure pixels in the core of ``2 half + 1`` px square centred on ``(row, col)``.
 
-    3x3 pixels is the smallest target a thermographer measures reliably (the detector's
-    blur spreads one pixel's signal over its neighbours): a thin or one-pixel glint
-    (a sunlit grass blade, an edge, noise) keeps little of its peak in its core, a
+    3x3 pixels (``half = 1``) is the smallest target a thermographer measures reliably (the
+    detector's blur spreads one pixel's signal over its neighbours): a thin or one-pixel
+    glint (a sunlit grass blade, an edge, noise) keeps little of its peak in its core, a
     heated part of a few pixels or more keeps most of it.  The peak is always included.
     """
     rows, cols = celsius.shape
-    r0, r1 = max(row - 1, 0), min(row + 2, rows)
-    c0, c1 = max(col - 1, 0), min(col + 2, cols)
+    r0, r1 = max(row - half, 0), min(row + half + 1, rows)
+    c0, c1 = max(col - half, 0), min(col + half + 1, cols)
     win = celsius[r0:r1, c0:c1]
     ok = structure[r0:r1, c0:c1] & np.isfinite(win)
     ok[row - r0, col - c0] = True
@@ -624,17 +624,13 @@ def _contrast(
     r0, r1 = max(row - n, 0), min(row + n + 1, rows)
     c0, c1 = max(col - n, 0), min(col + n + 1, cols)
     win = celsius[r0:r1, c0:c1]
-    ok = structure[r0:r1, c0:c1].copy()
     pr, pc = row - r0, col - c0
-    ok[pr, pc] = True
-    core = win[max(pr - f, 0) : pr + f + 1, max(pc - f, 0) : pc + f + 1]
-    core_ok = ok[max(pr - f, 0) : pr + f + 1, max(pc - f, 0) : pc + f + 1]
-    core5 = float(core.sum(where=core_ok, dtype=np.float64)) / int(np.count_nonzero(core_ok))
-    ann = annulus[n - pr : n - pr + (r1 - r0), n - pc : n - pc + (c1 - c0)] & ok
+    core = _core_mean(celsius, structure, row, col, f)
+    ann = annulus[n - pr : n - pr + (r1 - r0), n - pc : n - pc + (c1 - c0)] & structure[r0:r1, c0:c1]
     out = min(local_excess_k, excess_k)
     vals = win[ann]
     if vals.size >= _MIN_ANNULUS_PX:
-        out = min(out, core5 - _median(vals))
+        out = min(out, core - _median(vals))
     return out
 
 
